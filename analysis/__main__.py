@@ -1,0 +1,125 @@
+"""Command line: validate, derive, results, simulate, dictionary.
+
+`python -m analysis COMMAND --help` for each. Data problems print every problem found
+(file, line, patient, column, rule, value) and exit with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import data_dir
+from .reading import DataValidationError
+
+EXIT_DATA_PROBLEM = 2
+
+
+def _load(path: str | None):
+    from .validation import load_study
+
+    study = load_study(Path(path) if path else data_dir())
+    for note in study.warnings:
+        print(f"warning: {note}", file=sys.stderr)
+    return study
+
+
+def _validate(args: argparse.Namespace) -> int:
+    study = _load(args.data_dir)
+    kind = "synthetic" if study.synthetic else "real"
+    rows = ", ".join(f"{name} {info['rows']} rows" for name, info in study.files.items())
+    print(f"valid: {study.directory} ({kind} data, cut-off {study.metadata['data_cutoff']}): {rows}")
+    return 0
+
+
+def _derive(args: argparse.Namespace) -> int:
+    from .derive import analysis_dataset
+
+    study = _load(args.data_dir)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    analysis_dataset(study.patients).to_csv(out, index=False, lineterminator="\n")
+    print(f"wrote {out} ({len(study.patients)} patients)")
+    return 0
+
+
+def _results(args: argparse.Namespace) -> int:
+    from .results import key_results
+
+    results = key_results(_load(args.data_dir))
+    if args.json:
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    else:
+        pfs, resp = results["pfs"], results["response"]
+        print(f"patients {results['n_patients']}, PFS events {pfs['events']}, median PFS "
+              f"{pfs['median']:.1f} months (95% CI {pfs['ci_symmetric'][0]:.1f}-"
+              f"{pfs['ci_symmetric'][1]:.1f}), ORR {resp['orr']['pct']:.1f}%, CBR {resp['cbr']['pct']:.1f}%")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from .simulate import write_cohort
+
+    out = write_cohort(args.out, seed=args.seed, n=args.n)
+    print(f"wrote synthetic cohort (seed {args.seed}, N = {args.n}) to {out}")
+    return 0
+
+
+def _dictionary(args: argparse.Namespace) -> int:
+    from .dictionary import dictionary_markdown
+
+    text = dictionary_markdown()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .simulate import DEFAULT_SEED, PUBLISHED_N
+
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    data_help = "data folder (default: $TKI_DATA_DIR, else data/synthetic)"
+
+    p = sub.add_parser("validate", help="check a data folder against the data dictionary")
+    p.add_argument("data_dir", nargs="?", help=data_help)
+    p.set_defaults(run=_validate)
+
+    p = sub.add_parser("derive", help="write the per-patient analysis dataset")
+    p.add_argument("data_dir", nargs="?", help=data_help)
+    p.add_argument("--out", required=True, help="output CSV file")
+    p.set_defaults(run=_derive)
+
+    p = sub.add_parser("results", help="print the key results")
+    p.add_argument("data_dir", nargs="?", help=data_help)
+    p.add_argument("--json", action="store_true", help="machine-readable JSON")
+    p.set_defaults(run=_results)
+
+    p = sub.add_parser("simulate", help="write a synthetic data folder")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--n", type=int, default=PUBLISHED_N)
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(run=_simulate)
+
+    p = sub.add_parser("dictionary", help="print or write the data dictionary (Markdown)")
+    p.add_argument("--out", help="file to write (e.g. data/README.md)")
+    p.set_defaults(run=_dictionary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DataValidationError as err:
+        print(str(err), file=sys.stderr)
+        return EXIT_DATA_PROBLEM
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""Per-patient derivations: PFS, response flags, prior T-DM1 benefit, trastuzumab resistance.
+
+Each rule is one function, stated as in the study definitions (STUDY.md), so that it can
+be tested on hand-made rows. `analysis_dataset` puts them together, one row per patient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Days per month used everywhere: months = days / 30.4375 (365.25 / 12).
+DAYS_PER_MONTH = 30.4375
+#: Stable disease must last at least this long to count as clinical benefit (24 weeks).
+CLINICAL_BENEFIT_DAYS = 24 * 7
+#: Prior T-DM1 benefit: PFS on T-DM1 of at least this many months (or a CR/PR on T-DM1).
+TDM1_BENEFIT_MONTHS = 6.0
+#: Primary trastuzumab resistance windows (ESO-ESMO ABC): within 3 months of starting
+#: first-line trastuzumab, or within 12 months after the last adjuvant dose.
+METASTATIC_PRIMARY_MONTHS = 3.0
+ADJUVANT_PRIMARY_MONTHS = 12.0
+
+RESPONDERS = ("CR", "PR")
+
+
+def months_between(start: pd.Series, end: pd.Series) -> pd.Series:
+    """Elapsed months from `start` to `end` (days / 30.4375)."""
+    return (end - start).dt.days / DAYS_PER_MONTH
+
+
+def progression_free_survival(patients: pd.DataFrame) -> pd.DataFrame:
+    """PFS from the first TKI dose to progression or death (the earlier), else censored.
+
+    A patient alive without progression is censored at her last tumour assessment or
+    follow-up (`last_assessment_date`). Returns `pfs_months`, `pfs_event` (1 = event),
+    `pfs_days` and `pfs_end_date`.
+    """
+    event_date = patients[["progression_date", "death_date"]].min(axis=1)
+    has_event = event_date.notna()
+    end = event_date.where(has_event, patients["last_assessment_date"])
+    days = (end - patients["tki_start_date"]).dt.days
+    return pd.DataFrame({
+        "pfs_days": days.astype("int64"),
+        "pfs_months": days / DAYS_PER_MONTH,
+        "pfs_event": has_event.astype("int64"),
+        "pfs_end_date": end,
+    }, index=patients.index)
+
+
+def objective_response(best_response: pd.Series) -> pd.Series:
+    """1 when the best overall response is CR or PR (NE counts as a non-responder)."""
+    return best_response.isin(RESPONDERS).astype("int64")
+
+
+def disease_control(best_response: pd.Series) -> pd.Series:
+    """1 when the best overall response is CR, PR or SD."""
+    return best_response.isin(RESPONDERS + ("SD",)).astype("int64")
+
+
+def clinical_benefit(best_response: pd.Series, pfs_days: pd.Series) -> pd.Series:
+    """1 for CR or PR, or SD lasting at least 24 weeks.
+
+    Stable disease is measured from the first TKI dose until progression, death or the
+    last assessment (the PFS time), as RECIST 1.1 measures the duration of SD.
+    """
+    lasting_sd = (best_response == "SD") & (pfs_days >= CLINICAL_BENEFIT_DAYS)
+    return (best_response.isin(RESPONDERS) | lasting_sd).astype("int64")
+
+
+def prior_tdm1_benefit(patients: pd.DataFrame) -> pd.Series:
+    """'yes' when PFS on T-DM1 was at least 6 months or the best response on T-DM1 was CR/PR.
+
+    This is the project's stated assumption (the paper's full definition is not public);
+    otherwise 'no' (primary T-DM1 resistance).
+    """
+    months = months_between(patients["tdm1_start_date"], patients["tdm1_progression_date"])
+    benefit = (months >= TDM1_BENEFIT_MONTHS) | patients["tdm1_best_response"].isin(RESPONDERS)
+    return pd.Series(np.where(benefit, "yes", "no"), index=patients.index, dtype="string")
+
+
+def trastuzumab_resistance(patients: pd.DataFrame) -> pd.Series:
+    """'primary' or 'acquired' trastuzumab resistance by the ESO-ESMO ABC consensus.
+
+    Adjuvant: recurrence during or within 12 months after the last adjuvant dose is
+    primary. Metastatic (first line): progression at the first assessment (best response
+    PD) or within 3 months of starting trastuzumab is primary. Everything else is acquired.
+    """
+    adjuvant = patients["trastuzumab_setting"] == "adjuvant"
+    after_end = months_between(patients["trastuzumab_end_date"],
+                               patients["trastuzumab_progression_date"])
+    on_treatment = months_between(patients["trastuzumab_start_date"],
+                                  patients["trastuzumab_progression_date"])
+    primary_adjuvant = adjuvant & (after_end <= ADJUVANT_PRIMARY_MONTHS)
+    primary_metastatic = ~adjuvant & ((on_treatment <= METASTATIC_PRIMARY_MONTHS)
+                                      | (patients["trastuzumab_best_response"] == "PD"))
+    primary = (primary_adjuvant | primary_metastatic).fillna(False).astype(bool)
+    return pd.Series(np.where(primary, "primary", "acquired"), index=patients.index,
+                     dtype="string")
+
+
+def worst_grade_per_term(adverse_events: pd.DataFrame) -> pd.DataFrame:
+    """One row per patient and term, at the worst grade recorded (CTCAE counting rule)."""
+    worst = (adverse_events.groupby(["patient_id", "ae_term"], as_index=False, observed=True)
+             ["grade"].max())
+    return worst.sort_values(["patient_id", "ae_term"], kind="stable").reset_index(drop=True)
+
+
+def _yes_no(flag: pd.Series) -> pd.Series:
+    return pd.Series(np.where(flag == 1, "yes", "no"), index=flag.index, dtype="string")
+
+
+def _grouped(values: pd.Series, cut: int, low: str, high: str) -> pd.Series:
+    values = values.astype("float")
+    out = pd.Series(np.where(values < cut, low, high), index=values.index, dtype="string")
+    return out.where(values.notna())
+
+
+def analysis_dataset(patients: pd.DataFrame) -> pd.DataFrame:
+    """The per-patient analysis dataset: derived endpoints and the grouped baseline factors.
+
+    Rows keep the input order; `sequence` is a pseudonymous 1..N number used in every
+    output in place of the source patient id.
+    """
+    pfs = progression_free_survival(patients)
+    bor = patients["best_overall_response"]
+    ongoing = patients["tki_end_date"].isna()
+    treatment_end = patients["tki_end_date"].where(~ongoing, patients["last_assessment_date"])
+    ecog = patients["ecog"].astype("float")
+    ecog_group = pd.Series(np.select([ecog == 0, ecog == 1], ["0", "1"], "≥2"),
+                           index=patients.index, dtype="string").where(ecog.notna())
+    prior_lines = patients["tki_line"] - 1
+    data = pd.DataFrame({
+        "patient_id": patients["patient_id"],
+        "sequence": np.arange(1, len(patients) + 1),
+        "centre": patients["centre"],
+        "age_years": patients["age_years"],
+        "age_group": _grouped(patients["age_years"], 50, "<50", "≥50"),
+        "hormone_receptor": patients["hormone_receptor"],
+        "ecog": ecog_group,
+        "visceral_metastasis": _yes_no(patients["visceral_metastasis"]),
+        "liver_metastasis": _yes_no(patients["liver_metastasis"]),
+        "lung_metastasis": _yes_no(patients["lung_metastasis"]),
+        "bone_metastasis": _yes_no(patients["bone_metastasis"]),
+        "brain_metastasis": _yes_no(patients["brain_metastasis"]),
+        "prior_lines": prior_lines,
+        "prior_lines_group": _grouped(prior_lines, 3, "≤2", "≥3"),
+        "prior_pertuzumab": _yes_no(patients["prior_pertuzumab"]),
+        "prior_lapatinib": _yes_no(patients["prior_lapatinib"]),
+        "trastuzumab_setting": patients["trastuzumab_setting"],
+        "trastuzumab_resistance": trastuzumab_resistance(patients),
+        "tdm1_line": patients["tdm1_line"],
+        "tdm1_months": months_between(patients["tdm1_start_date"],
+                                      patients["tdm1_progression_date"]),
+        "tdm1_best_response": patients["tdm1_best_response"],
+        "tdm1_benefit": prior_tdm1_benefit(patients),
+        "tki_agent": patients["tki_agent"],
+        "tki_partner": patients["tki_partner"],
+        "tki_line": patients["tki_line"],
+        "pfs_months": pfs["pfs_months"],
+        "pfs_event": pfs["pfs_event"],
+        "progressed": patients["progression_date"].notna().astype("int64"),
+        "died": patients["death_date"].notna().astype("int64"),
+        "best_overall_response": bor,
+        "objective_response": objective_response(bor),
+        "disease_control": disease_control(bor),
+        "clinical_benefit": clinical_benefit(bor, pfs["pfs_days"]),
+        "treatment_months": months_between(patients["tki_start_date"], treatment_end),
+        "on_treatment_at_cutoff": ongoing.astype("int64"),
+        "dose_reduction": patients["dose_reduction"].astype("int64"),
+        "dose_interruption": patients["dose_interruption"].astype("int64"),
+        "discontinued_for_toxicity": patients["discontinued_for_toxicity"].astype("int64"),
+    })
+    return data.reset_index(drop=True)

@@ -1,0 +1,93 @@
+"""The key results of the study in one dictionary (the `results --json` contract)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .cox import cox_model
+from .derive import analysis_dataset
+from .response import best_response_table, response_rates
+from .safety import adverse_event_table
+from .survival import (landmark_survival, logrank_test, median_brookmeyer_crowley,
+                       median_followup, median_symmetric_spss)
+from .validation import StudyData
+
+LANDMARK_MONTHS = (6, 12, 18, 24)
+
+#: The two pre-specified subgroup factors: column -> (level of interest, reference level).
+KEY_SUBGROUPS = {
+    "tdm1_benefit": ("yes", "no"),
+    "trastuzumab_resistance": ("acquired", "primary"),
+}
+
+
+def _num(value: Any) -> float | None:
+    """A JSON-safe float (None for missing or not reached)."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if np.isnan(value) else value
+
+
+def data_fingerprint(study: StudyData) -> str:
+    """One SHA-256 over the input files' own checksums, in file-name order."""
+    digest = hashlib.sha256()
+    for name in sorted(study.files):
+        digest.update(f"{name}:{study.files[name]['sha256']}\n".encode())
+    return digest.hexdigest()
+
+
+def subgroup_result(dataset: pd.DataFrame, column: str, level: str, reference: str) -> dict:
+    """HR (Cox, Efron), log-rank p and medians for one two-level subgroup factor."""
+    model = cox_model(dataset, {column: reference})
+    row = model.table[(model.table["variable"] == column) & (model.table["level"] == level)].iloc[0]
+    test = logrank_test(dataset["pfs_months"], dataset["pfs_event"], dataset[column])
+    medians = {}
+    for value in (level, reference):
+        part = dataset[dataset[column] == value]
+        medians[value] = _num(median_brookmeyer_crowley(part["pfs_months"], part["pfs_event"]).estimate)
+    return {"level": level, "reference": reference, "hr": _num(row["hr"]),
+            "ci": [_num(row["lower"]), _num(row["upper"])], "logrank_p": _num(test.p),
+            "median": medians}
+
+
+def key_results(study: StudyData) -> dict:
+    """Every headline number of the report, computed from a validated study."""
+    data = analysis_dataset(study.patients)
+    time, event = data["pfs_months"], data["pfs_event"]
+    spss = median_symmetric_spss(time, event)
+    bc = median_brookmeyer_crowley(time, event)
+    landmarks = landmark_survival(time, event, at=LANDMARK_MONTHS)
+    rates = response_rates(data).set_index("endpoint")
+    bor = best_response_table(data).set_index("code")["n"]
+    ae = adverse_event_table(study.adverse_events, len(data))
+    return {
+        "data": {"dir": str(study.directory), "synthetic": study.synthetic,
+                 "sha256": data_fingerprint(study)},
+        "n_patients": int(len(data)),
+        "pfs": {
+            "events": int(event.sum()),
+            "median": _num(spss.estimate),
+            "ci_symmetric": [_num(spss.lower), _num(spss.upper)],
+            "ci_brookmeyer_crowley": [_num(bc.lower), _num(bc.upper)],
+            "median_brookmeyer_crowley": _num(bc.estimate),
+            "rate": {str(int(r.time)): {"estimate": _num(100 * r.estimate),
+                                        "ci": [_num(100 * r.lower), _num(100 * r.upper)]}
+                     for r in landmarks.itertuples()},
+            "followup_median": _num(median_followup(time, event).estimate),
+        },
+        "response": {
+            "bor": {code: int(n) for code, n in bor.items()},
+            **{key.lower(): {"n": int(rates.at[key, "n"]), "pct": _num(rates.at[key, "pct"]),
+                             "ci": [_num(rates.at[key, "lower"]), _num(rates.at[key, "upper"])]}
+               for key in ("ORR", "DCR", "CBR")},
+        },
+        "adverse_events": [{"term": r.term, "any_grade": int(r.any_grade),
+                            "grade_3_plus": int(r.grade_3_plus)} for r in ae.itertuples()],
+        "subgroups": {column: subgroup_result(data, column, level, reference)
+                      for column, (level, reference) in KEY_SUBGROUPS.items()},
+    }

@@ -1,0 +1,42 @@
+"""Shared fixtures: the bundled synthetic folder, writable copies of it, and the study."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.config import BUNDLED_DATA
+from analysis.derive import analysis_dataset
+from analysis.validation import load_study
+
+
+@pytest.fixture(scope="session")
+def study():
+    """The bundled synthetic study, validated."""
+    return load_study(BUNDLED_DATA)
+
+
+@pytest.fixture(scope="session")
+def dataset(study):
+    """The per-patient analysis dataset of the bundled study."""
+    return analysis_dataset(study.patients)
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled folder (the original is never modified)."""
+    target = tmp_path / "data"
+    shutil.copytree(BUNDLED_DATA, target)
+    return target
+
+
+def read_text_table(path: Path) -> pd.DataFrame:
+    """A CSV read as text, as a data manager would edit it."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def write_text_table(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, lineterminator="\n")
