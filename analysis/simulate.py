@@ -28,6 +28,7 @@ PUBLISHED_N = 66
 ENROLMENT_START = pd.Timestamp("2018-09-01")
 ENROLMENT_END = pd.Timestamp("2022-12-31")
 DATA_CUTOFF = pd.Timestamp("2023-06-30")
+MINIMUM_PFS_DAYS = 7  # nothing is documented within a week of the first dose
 
 
 @dataclass(frozen=True)
@@ -180,14 +181,9 @@ def _model_times(rng: np.random.Generator, b: pd.DataFrame) -> tuple[np.ndarray,
 
 
 def _warp(raw: np.ndarray, knots_from: list[float], knots_to: list[float]) -> np.ndarray:
-    """Monotone piecewise-linear map of raw times to whole days, kept strictly increasing."""
-    order = np.argsort(raw, kind="stable")
-    mapped = np.interp(raw[order], knots_from, knots_to)
-    days = np.round(mapped).astype(int)
-    days = np.maximum.accumulate(days - np.arange(len(days))) + np.arange(len(days))  # strictly up
-    out = np.empty_like(days)
-    out[order] = days
-    return out
+    """Monotone piecewise-linear map of raw times to whole days (order kept, ties allowed)."""
+    days = np.round(np.interp(raw, knots_from, knots_to)).astype(int)
+    return np.maximum(days, MINIMUM_PFS_DAYS)
 
 
 def _calibrate(raw: np.ndarray, event: np.ndarray) -> np.ndarray:
@@ -281,7 +277,8 @@ def _treatment_dates(rng: np.random.Generator, b: pd.DataFrame, days: np.ndarray
     last = last.where(death.isna() | (last <= death), death)
     ongoing = admin & (rng.random(n) < 0.8)
     # the TKI stops within three weeks after progression, or a few days before death
-    stop = pd.Series(end_pfs) + _days(np.where(death_only, -rng.uniform(3, 20, n), rng.uniform(0, 21, n)))
+    stop_days = np.where(death_only, np.maximum(days - rng.uniform(3, 20, n), 1), days + rng.uniform(0, 21, n))
+    stop = pd.Series(start + _days(stop_days))
     stop = stop.where(stop <= DATA_CUTOFF, DATA_CUTOFF).where(~ongoing)
     return pd.DataFrame({"tki_start_date": start, "progression_date": progression,
                          "death_date": death, "last_assessment_date": last,
@@ -328,13 +325,14 @@ def _adverse_events(rng: np.random.Generator, ids: np.ndarray) -> pd.DataFrame:
     rows = []
     for term, (any_share, severe_share) in _AE_RATES.items():
         affected = np.flatnonzero(_exactly(rng, n, _count(any_share, n)))
-        severe = rng.choice(affected, size=min(_count(severe_share, n), len(affected)), replace=False)
+        severe = np.zeros(n, dtype=bool)
+        severe[rng.choice(affected, size=min(_count(severe_share, n), len(affected)), replace=False)] = True
         grade = rng.choice([1, 2], size=len(affected), p=[0.6, 0.4])
-        grade[np.isin(affected, severe)] = 3
+        grade[severe[affected]] = 3
         rows.append(pd.DataFrame({"patient_id": ids[affected], "ae_term": term, "grade": grade}))
-        earlier = affected[(grade >= 2) & (rng.random(len(affected)) < 0.3)]  # an earlier milder episode
-        rows.append(pd.DataFrame({"patient_id": ids[earlier], "ae_term": term,
-                                  "grade": grade[np.isin(affected, earlier)] - 1}))
+        earlier = (grade >= 2) & (rng.random(len(affected)) < 0.3)  # an earlier milder episode
+        rows.append(pd.DataFrame({"patient_id": ids[affected[earlier]], "ae_term": term,
+                                  "grade": grade[earlier] - 1}))
     events = pd.concat(rows, ignore_index=True)
     order = pd.Categorical(events["ae_term"], categories=list(_AE_RATES), ordered=True)
     return (events.assign(_term=order).sort_values(["patient_id", "_term", "grade"], kind="stable")
@@ -344,7 +342,7 @@ def _adverse_events(rng: np.random.Generator, ids: np.ndarray) -> pd.DataFrame:
 def _toxicity_actions(rng: np.random.Generator, ids: np.ndarray, events: pd.DataFrame,
                       dates: pd.DataFrame) -> pd.DataFrame:
     n = len(ids)
-    severe = np.isin(ids, events.loc[events["grade"] >= 3, "patient_id"])
+    severe = pd.Series(ids).isin(set(events.loc[events["grade"] >= 3, "patient_id"])).to_numpy()
     weights = np.where(severe, 4.0, 1.0)
     reduction = _exactly(rng, n, _count(0.25, n), weights)
     interruption = _exactly(rng, n, _count(0.20, n), weights)
