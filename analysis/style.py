@@ -1,0 +1,185 @@
+"""The project's figure style: colour-blind-safe colours, journal-size fonts, vector-friendly output.
+
+One place decides how every figure looks, so that a response category or a subgroup level has the
+same colour in every figure of the report. Colours are the Okabe–Ito palette (Okabe & Ito 2008,
+"Color Universal Design"), distinguishable with the common colour-vision deficiencies; severity
+grades use a sequential ColorBrewer scale (YlOrRd, marked colour-blind safe). Sizes are in points at
+the printed size: journal single column 3.5 in (89 mm), double column 7.2 in (183 mm).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import matplotlib as mpl
+
+# ---------------------------------------------------------------------------------- sizes
+SINGLE_COLUMN_INCHES = 3.5  # 89 mm
+DOUBLE_COLUMN_INCHES = 7.2  # 183 mm
+#: Default width of the report's figures: fits the report's text block without rescaling.
+REPORT_WIDTH_INCHES = 6.0
+
+BASE_FONT_SIZE = 8.0  # points at the printed size; journals ask for 6-9 pt
+SMALL_FONT_SIZE = 7.0  # tick labels, notes, risk-table numbers
+
+# --------------------------------------------------------------------------------- colours
+#: The eight Okabe–Ito colours.
+OKABE_ITO: dict[str, str] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+NEUTRAL_GREY = "#999999"
+LIGHT_GREY = "#D9D9D9"
+
+#: Colour order for groups without a named colour (yellow last: weak on white).
+GROUP_CYCLE: tuple[str, ...] = tuple(
+    OKABE_ITO[name] for name in
+    ("blue", "orange", "bluish_green", "reddish_purple", "sky_blue", "vermillion", "black", "yellow")
+)
+
+#: The single (whole-cohort) Kaplan–Meier curve.
+OVERALL_COLOUR = OKABE_ITO["black"]
+
+#: Best overall response (RECIST 1.1): blues for response, green for stable, vermillion for
+#: progression, grey for not evaluable.
+RESPONSE_COLOURS: dict[str, str] = {
+    "CR": OKABE_ITO["blue"],
+    "PR": OKABE_ITO["sky_blue"],
+    "SD": OKABE_ITO["bluish_green"],
+    "PD": OKABE_ITO["vermillion"],
+    "NE": NEUTRAL_GREY,
+}
+
+#: CTCAE worst grade 1-5: sequential, light to dark (ColorBrewer YlOrRd, colour-blind safe).
+GRADE_COLOURS: dict[int, str] = {1: "#FED976", 2: "#FD8D3C", 3: "#E31A1C", 4: "#A50026", 5: "#4D0013"}
+
+#: Readable names of the analysis factors (columns of the analysis dataset).
+FACTOR_LABELS: dict[str, str] = {
+    "tdm1_benefit": "Prior T-DM1 benefit",
+    "trastuzumab_resistance": "Trastuzumab resistance",
+    "age_group": "Age, years",
+    "hormone_receptor": "Hormone receptor",
+    "ecog": "ECOG performance status",
+    "visceral_metastasis": "Visceral metastasis",
+    "liver_metastasis": "Liver metastasis",
+    "lung_metastasis": "Lung metastasis",
+    "bone_metastasis": "Bone metastasis",
+    "brain_metastasis": "Brain metastasis",
+    "prior_lines_group": "Prior lines for metastatic disease",
+    "prior_pertuzumab": "Prior pertuzumab",
+    "prior_lapatinib": "Prior lapatinib",
+    "trastuzumab_setting": "First trastuzumab setting",
+    "tki_agent": "TKI",
+    "tki_partner": "TKI partner",
+    "centre": "Centre",
+}
+
+#: The pre-specified subgroups: level -> (label, colour), in the order they are drawn.
+SUBGROUP_LEVELS: dict[str, dict[str, tuple[str, str]]] = {
+    "tdm1_benefit": {
+        "yes": ("T-DM1 benefit", OKABE_ITO["blue"]),
+        "no": ("No T-DM1 benefit", OKABE_ITO["orange"]),
+    },
+    "trastuzumab_resistance": {
+        "acquired": ("Acquired", OKABE_ITO["bluish_green"]),
+        "primary": ("Primary", OKABE_ITO["reddish_purple"]),
+    },
+}
+
+
+#: Readable names of factor levels whose code does not read well on its own.
+LEVEL_LABELS: dict[str, dict[str, str]] = {
+    "tki_partner": {"none": "None (TKI alone)", "other_chemotherapy": "Other chemotherapy"},
+    "centre": {"nanjing_fahnmu": "Nanjing", "hangzhou_zjch": "Hangzhou (ZJCH)",
+               "hangzhou_sahzu": "Hangzhou (SAHZU)"},
+}
+
+
+def factor_label(variable: str) -> str:
+    """Readable name of an analysis factor ('tki_partner' -> 'TKI partner'), for axes and tables."""
+    if variable in FACTOR_LABELS:
+        return FACTOR_LABELS[variable]
+    text = str(variable).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def level_label(variable: str | None, level: object) -> str:
+    """Readable name of a factor level ('other_chemotherapy' -> 'Other chemotherapy')."""
+    known = SUBGROUP_LEVELS.get(variable or "", {})
+    if str(level) in known:
+        return known[str(level)][0]
+    named = LEVEL_LABELS.get(variable or "", {})
+    if str(level) in named:
+        return named[str(level)]
+    text = str(level).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def group_colours(variable: str | None, levels: Sequence[object]) -> dict[object, str]:
+    """Colour of each level: the named subgroup colour when there is one, else the Okabe–Ito cycle."""
+    known = SUBGROUP_LEVELS.get(variable or "", {})
+    colours: dict[object, str] = {}
+    unnamed = iter(c for c in GROUP_CYCLE if c not in {v[1] for v in known.values()})
+    for level in levels:
+        colours[level] = known[str(level)][1] if str(level) in known else next(unnamed, NEUTRAL_GREY)
+    return colours
+
+
+# ------------------------------------------------------------------------------ rcParams
+def project_rc() -> dict[str, object]:
+    """matplotlib rcParams of the project style: sans-serif 8 pt, thin lines, text kept as text."""
+    return {
+        "font.family": "sans-serif",
+        "font.sans-serif": ["Arial", "Helvetica", "Liberation Sans", "DejaVu Sans"],
+        "font.size": BASE_FONT_SIZE,
+        "axes.titlesize": BASE_FONT_SIZE + 1,
+        "axes.titleweight": "bold",
+        "axes.titlelocation": "left",
+        "axes.labelsize": BASE_FONT_SIZE,
+        "axes.linewidth": 0.6,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.prop_cycle": mpl.cycler(color=list(GROUP_CYCLE)),
+        "axes.edgecolor": "#222222",
+        "axes.labelcolor": "#000000",
+        "xtick.labelsize": SMALL_FONT_SIZE,
+        "ytick.labelsize": SMALL_FONT_SIZE,
+        "xtick.major.width": 0.6,
+        "ytick.major.width": 0.6,
+        "xtick.major.size": 3.0,
+        "ytick.major.size": 3.0,
+        "legend.fontsize": SMALL_FONT_SIZE,
+        "legend.title_fontsize": SMALL_FONT_SIZE,
+        "legend.frameon": False,
+        "lines.linewidth": 1.2,
+        "patch.linewidth": 0.5,
+        "figure.dpi": 150,
+        "figure.facecolor": "white",
+        "savefig.dpi": 300,
+        "savefig.bbox": "tight",
+        "savefig.pad_inches": 0.03,
+        "savefig.facecolor": "white",
+        # Vector output: editable text in SVG, TrueType (not Type 3) fonts in PDF and PS.
+        "svg.fonttype": "none",
+        "pdf.fonttype": 42,
+        "ps.fonttype": 42,
+    }
+
+
+def apply_style() -> None:
+    """Set the project style globally (call once per notebook, so saved figures keep vector text)."""
+    mpl.rcParams.update(project_rc())
+
+
+@contextmanager
+def figure_style() -> Iterator[None]:
+    """Draw inside this context to use the project style without changing the global settings."""
+    with mpl.rc_context(project_rc()):
+        yield
