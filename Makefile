@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?= $(or $(TKI_DATA_DIR),data/synthetic)
 
-.PHONY: setup test report sections section supplement synthetic dictionary references clean
+.PHONY: setup test report section supplement pair synthetic dictionary references clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,37 @@ setup: $(STAMP)
 
 test: setup
 	$(PY) -m pytest
+
+# The main job: validate (stops on any data problem), export the supplement, then render the
+# book with Quarto, or, without Quarto, execute every section headless and say what to install.
+report: setup
+	$(PY) -m analysis validate $(DATA)
+	$(PY) -m analysis export $(DATA) --out supplement
+	@if command -v quarto >/dev/null 2>&1; then \
+		$(PY) -m analysis freeze-guard $(DATA) && \
+		TKI_DATA_DIR="$(abspath $(DATA))" QUARTO_PYTHON="$(abspath $(PY))" quarto render; \
+	else \
+		$(PY) -m analysis sections --data-dir $(DATA) --out _build/sections && \
+		$(PY) -m analysis quarto-missing; \
+	fi
+
+# Rerun one section: make section NAME=efficacy
+section: setup
+	@test -n "$(NAME)" || (echo "usage: make section NAME=cohort|efficacy|subgroups|safety" && exit 2)
+	$(PY) -m analysis validate $(DATA)
+	@if command -v quarto >/dev/null 2>&1; then \
+		TKI_DATA_DIR="$(abspath $(DATA))" QUARTO_PYTHON="$(abspath $(PY))" \
+		quarto render "$$($(PY) -m analysis section-path $(NAME))"; \
+	else \
+		$(PY) -m analysis sections $(NAME) --data-dir $(DATA) --out _build/sections; \
+	fi
+
+supplement: setup
+	$(PY) -m analysis export $(DATA) --out supplement
+
+# Re-sync the paired notebooks after editing either form.
+pair: setup
+	cd notebooks && ../$(VENV)/bin/jupytext --sync [0-9][0-9]-*.py
 
 synthetic: setup
 	$(PY) -m analysis simulate --out data/synthetic
@@ -29,4 +60,4 @@ references: setup
 	Rscript tests/reference/make_reference.R
 
 clean:
-	rm -rf _book _freeze .quarto supplement
+	rm -rf _book _freeze .quarto _build supplement

@@ -1,4 +1,4 @@
-"""Command line: validate, derive, results, simulate, dictionary.
+"""Command line: validate, derive, results, simulate, sections, export, dictionary.
 
 `python -m analysis COMMAND --help` for each. Data problems print every problem found
 (file, line, patient, column, rule, value) and exit with status 2, without a traceback.
@@ -79,6 +79,62 @@ def _dictionary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sections(args: argparse.Namespace) -> int:
+    from .execute import find_section, sections, execute_section, write_executed
+
+    chosen = [find_section(name) for name in args.names] if args.names else sections()
+    _load(args.data_dir)  # validate first: a data problem stops before any section runs
+    for section in chosen:
+        notebook = execute_section(section, data_dir=args.data_dir)
+        files = write_executed(notebook, Path(args.out), section.script.stem)
+        print(f"executed {section.script.name}: " + ", ".join(str(f) for f in files))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .context import ReportContext
+    from .export import export_supplement
+
+    _load(args.data_dir)
+    files = export_supplement(ReportContext.open(args.data_dir), args.out,
+                              small_cell_threshold=args.small_cell_threshold)
+    print(f"wrote {len(files)} files to {args.out}")
+    return 0
+
+
+def _section_path(args: argparse.Namespace) -> int:
+    from .execute import find_section
+
+    print(find_section(args.name).script.relative_to(Path.cwd().resolve()))
+    return 0
+
+
+def _freeze_guard(args: argparse.Namespace) -> int:
+    from .freeze import guard_freeze
+
+    print(guard_freeze(_load(args.data_dir)))
+    return 0
+
+
+def _quarto_missing(args: argparse.Namespace) -> int:
+    print(QUARTO_MISSING, file=sys.stderr)
+    return 0
+
+
+QUARTO_MISSING = """
+==============================================================================
+Quarto was not found, so the book (HTML, PDF, DOCX) was NOT rendered.
+The analysis itself ran: every section was executed headless into
+_build/sections/ (.ipynb and .html per section) and the supplement tables and
+figures are in supplement/.
+To render the report, install Quarto 1.9 or newer, then run `make report` again:
+  conda install -c conda-forge "quarto>=1.9"    (see environment.yml), or
+  the installer from https://quarto.org/docs/get-started/
+No TeX is needed: the PDF is typeset by Typst, which ships with Quarto.
+==============================================================================
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .simulate import DEFAULT_SEED, PUBLISHED_N
 
@@ -105,6 +161,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=PUBLISHED_N)
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(run=_simulate)
+
+    p = sub.add_parser("sections", help="execute section notebooks headless (no Quarto needed)")
+    p.add_argument("names", nargs="*", help="sections to run (default: all), e.g. efficacy")
+    p.add_argument("--data-dir", help=data_help)
+    p.add_argument("--out", default="_build/sections", help="folder for executed .ipynb and .html")
+    p.set_defaults(run=_sections)
+
+    p = sub.add_parser("export", help="write every table and figure for a manuscript supplement")
+    p.add_argument("data_dir", nargs="?", help=data_help)
+    p.add_argument("--out", default="supplement", help="output folder (default: supplement)")
+    p.add_argument("--small-cell-threshold", type=int, default=None,
+                   help="show counts below this as '<N' in tables (for public sharing)")
+    p.set_defaults(run=_export)
+
+    p = sub.add_parser("section-path", help="the notebook file of a section (for make section)")
+    p.add_argument("name")
+    p.set_defaults(run=_section_path)
+
+    p = sub.add_parser("freeze-guard", help="clear Quarto's _freeze/ when the data changed")
+    p.add_argument("data_dir", nargs="?", help=data_help)
+    p.set_defaults(run=_freeze_guard)
+
+    p = sub.add_parser("quarto-missing", help="say how to install Quarto")
+    p.set_defaults(run=_quarto_missing)
 
     p = sub.add_parser("dictionary", help="print or write the data dictionary (Markdown)")
     p.add_argument("--out", help="file to write (e.g. data/README.md)")

@@ -95,6 +95,11 @@ def fmt_n_pct(n: int, total: int, digits: int = 1, small_cell_threshold: int | N
     return f"{count} ({fmt_pct(100 * int(n) / total, digits)})"
 
 
+def fmt_n_pct_prose(n: int, total: int, digits: int = 1) -> str:
+    """Count and percentage for running text: (36, 66) -> "36 (54.5%)"."""
+    return f"{fmt_n_pct(n, total, digits)[:-1]}%)"
+
+
 def fmt_ci(lower: float | None, upper: float | None, digits: int = 1, missing: str = NOT_REACHED) -> str:
     """An interval with an en dash, "4.7–15.6"; " to " when a limit is negative; `missing` for None."""
     lo, hi = fmt_number(lower, digits, missing), fmt_number(upper, digits, missing)

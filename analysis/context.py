@@ -1,0 +1,88 @@
+"""What every section notebook opens first: the validated study, its analysis dataset, captions.
+
+`ReportContext.open()` reads the one data setting (`TKI_DATA_DIR`, default the bundled
+synthetic cohort), validates it (a data problem stops the section with the full list),
+applies the figure style and derives the per-patient dataset once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import config, style
+from .derive import analysis_dataset
+from .validation import StudyData, load_study
+
+SYNTHETIC_NOTE = "Synthetic data: generated to reproduce the published figures, not patient data."
+
+
+class Phrase(str):
+    """Narrative text computed from the data; shown by Quarto inline expressions as Markdown."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
+def _show_figures_inline() -> None:
+    """In a Jupyter kernel, display returned Figures (Quarto's setup does this; plain kernels don't).
+
+    Figures are built without pyplot, so nothing registers matplotlib's display formatter
+    unless the kernel already did (Quarto configures it, with its own fig-format).
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # not in IPython
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    from matplotlib.figure import Figure
+
+    formatters = shell.display_formatter.formatters.values()
+    if not any(Figure in getattr(f, "type_printers", {}) for f in formatters):
+        shell.run_line_magic("matplotlib", "inline")
+
+
+@dataclass
+class ReportContext:
+    """The study as every section sees it: validated tables plus the analysis dataset."""
+
+    study: StudyData
+    data: pd.DataFrame
+
+    @classmethod
+    def open(cls, data_dir: str | Path | None = None) -> "ReportContext":
+        """Validate and load the data folder (default: `config.data_dir()`), set the figure style."""
+        study = load_study(Path(data_dir) if data_dir else config.data_dir())
+        style.apply_style()
+        _show_figures_inline()
+        return cls(study=study, data=analysis_dataset(study.patients))
+
+    @property
+    def synthetic(self) -> bool:
+        return self.study.synthetic
+
+    @property
+    def n(self) -> int:
+        return len(self.data)
+
+    @property
+    def data_note(self) -> Phrase:
+        """The sentence every caption ends with when the data are synthetic (empty otherwise)."""
+        return Phrase(SYNTHETIC_NOTE if self.synthetic else "")
+
+    def banner(self) -> None:
+        """Print the synthetic-data callout (Markdown, for an `output: asis` cell); nothing for real data."""
+        if self.synthetic:
+            print(f"::: {{.callout-warning title=\"Synthetic data\"}}\n{SYNTHETIC_NOTE} Every "
+                  "number in this section is computed from the bundled synthetic cohort.\n:::\n")
+
+    def caption(self, label: str) -> Phrase:
+        """The caption of a labelled table or figure, with the data note appended."""
+        from .sections import artifact
+
+        text = artifact(label).caption
+        return Phrase(f"{text} {self.data_note}".strip())

@@ -1,0 +1,123 @@
+"""Execute section notebooks headless (no Quarto needed), with their inline expressions filled in.
+
+Each `notebooks/NN-name.py` is read with jupytext and run top to bottom in a fresh kernel
+(nothing is shared between sections). The inline expressions of a markdown cell
+(`` `{python} expr` ``) are evaluated right after the code above it has run, exactly where
+Quarto would evaluate them, and substituted into the executed copy, so the executed
+notebook reads as the chapter does. A failing cell or expression stops with its error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+from .config import DATA_DIR_VARIABLE, PROJECT_ROOT
+
+NOTEBOOKS = PROJECT_ROOT / "notebooks"
+INLINE = re.compile(r"`\{python\}\s+([^`]+)`")
+_MARKER = "__inline_values__"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section notebook: its name ('cohort'), its script and its paired notebook."""
+
+    name: str
+    script: Path
+
+    @property
+    def notebook(self) -> Path:
+        return self.script.with_suffix(".ipynb")
+
+
+def sections() -> list[Section]:
+    """The section notebooks in reading order (file names NN-name.py)."""
+    scripts = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.py"))
+    return [Section(s.stem.split("-", 1)[1], s) for s in scripts]
+
+
+def find_section(name: str) -> Section:
+    """A section by name ('efficacy') or file stem ('02-efficacy')."""
+    for section in sections():
+        if name in (section.name, section.script.stem):
+            return section
+    known = ", ".join(s.name for s in sections())
+    raise KeyError(f"no section {name!r}; sections are: {known}")
+
+
+def inline_expressions(source: str) -> list[str]:
+    """The `{python} expr` expressions of a markdown cell, in order."""
+    return [m.strip() for m in INLINE.findall(source)]
+
+
+def _with_inline_probes(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Insert after each markdown cell with inline expressions a cell that evaluates them."""
+    cells = []
+    for cell in notebook.cells:
+        cells.append(cell)
+        expressions = inline_expressions(cell.source) if cell.cell_type == "markdown" else []
+        if expressions:
+            body = ", ".join(f"str({e})" for e in expressions)
+            probe = nbformat.v4.new_code_cell(f"import json as _json\nprint({_MARKER!r}, _json.dumps([{body}]))")
+            probe.metadata["inline_probe"] = True
+            cells.append(probe)
+    notebook.cells = cells
+    return notebook
+
+
+def _fill_inline_values(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Replace inline expressions by their values and drop the probe cells."""
+    cells = []
+    for cell in notebook.cells:
+        if cell.metadata.get("inline_probe"):
+            text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+            values = iter(json.loads(text.split(_MARKER, 1)[1]))
+            previous = cells[-1]
+            previous.source = INLINE.sub(lambda _: next(values), previous.source)
+            continue
+        cells.append(cell)
+    notebook.cells = cells
+    return notebook
+
+
+def execute_section(section: Section, data_dir: str | Path | None = None,
+                    timeout: int = 600) -> nbformat.NotebookNode:
+    """Run one section in a fresh kernel; return the executed notebook with inline values filled."""
+    notebook = _with_inline_probes(jupytext.read(section.script))
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    env_before = os.environ.get(DATA_DIR_VARIABLE)
+    if data_dir is not None:
+        os.environ[DATA_DIR_VARIABLE] = str(Path(data_dir).resolve())
+    try:
+        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(NOTEBOOKS)}})
+        client.execute()
+    finally:
+        if data_dir is not None:
+            if env_before is None:
+                os.environ.pop(DATA_DIR_VARIABLE, None)
+            else:
+                os.environ[DATA_DIR_VARIABLE] = env_before
+    return _fill_inline_values(notebook)
+
+
+def write_executed(notebook: nbformat.NotebookNode, out_dir: Path, stem: str) -> list[Path]:
+    """Save an executed section as .ipynb and as standalone HTML (nbconvert, code hidden)."""
+    from nbconvert import HTMLExporter
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ipynb = out_dir / f"{stem}.ipynb"
+    nbformat.write(notebook, ipynb)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    html, _ = exporter.from_notebook_node(notebook)
+    page = out_dir / f"{stem}.html"
+    page.write_text(html, encoding="utf-8")
+    return [ipynb, page]

@@ -1,0 +1,64 @@
+"""Supplement export: every labelled table (CSV, XLSX) and figure (PNG 300 dpi, SVG, PDF) in one folder.
+
+Files are named by their Quarto label (`tbl-baseline.csv`, `fig-pfs.svg`, ...), so the
+manuscript and the report cite the same names; `captions.md` lists each label with its
+caption. Only aggregated tables and figures are written, never patient rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from .context import ReportContext
+from .display import ReportTable
+from .sections import all_artifacts
+
+FIGURE_FORMATS = ("png", "svg", "pdf")
+PNG_DPI = 300
+
+
+def export_supplement(ctx: ReportContext, out_dir: str | Path, *,
+                      small_cell_threshold: int | None = None) -> list[Path]:
+    """Write every table and figure of the four sections to `out_dir`; return the files written."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    captions = ["# Tables and figures", ""]
+    if ctx.synthetic:
+        captions += [f"**{ctx.data_note}**", ""]
+    for item in all_artifacts():
+        result = _build(item.build, ctx, small_cell_threshold)
+        stem = out / item.label
+        if isinstance(result, ReportTable):
+            written += list(result.save(stem))
+        else:
+            for fmt in FIGURE_FORMATS:
+                path = stem.with_suffix(f".{fmt}")
+                result.savefig(path, dpi=PNG_DPI if fmt == "png" else None, bbox_inches="tight",
+                               metadata=_metadata(fmt))
+                written.append(path)
+            plt.close(result)
+        captions.append(f"- `{item.label}` ({item.section}): {ctx.caption(item.label)}")
+    index = out / "captions.md"
+    index.write_text("\n".join(captions) + "\n", encoding="utf-8")
+    return written + [index]
+
+
+def _build(function, ctx: ReportContext, small_cell_threshold: int | None):
+    """Call a section function, passing the small-cell threshold where it takes one."""
+    import inspect
+
+    if small_cell_threshold is not None and "small_cell_threshold" in inspect.signature(function).parameters:
+        return function(ctx, small_cell_threshold=small_cell_threshold)
+    return function(ctx)
+
+
+def _metadata(fmt: str) -> dict | None:
+    """Fixed file metadata so the same data give byte-identical SVG and PDF files."""
+    if fmt == "svg":
+        return {"Date": None}
+    if fmt == "pdf":
+        return {"CreationDate": None, "ModDate": None}
+    return None

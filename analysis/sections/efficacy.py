@@ -1,0 +1,88 @@
+"""Section 2, efficacy: PFS (Kaplan–Meier, median with both intervals, landmarks), follow-up,
+best overall response with ORR, DCR and CBR, and time on treatment."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from matplotlib.figure import Figure
+
+from .. import figures, tables
+from ..context import Phrase, ReportContext
+from ..display import ReportTable
+from ..response import response_rates
+from ..survival import landmark_survival, median_brookmeyer_crowley, median_followup, median_symmetric_spss
+from ..tables import fmt_ci, fmt_months, fmt_n_pct_prose, fmt_pct
+from . import artifact
+
+LANDMARKS = (6, 12, 18, 24)
+SWIMMER_MAX_PATIENTS = 100
+
+
+@artifact("fig-pfs", "Progression-free survival from the first TKI dose: Kaplan–Meier estimate with "
+          "95% pointwise confidence band (log transform), censoring marks (+), the median, and "
+          "the numbers at risk every 3 months.")
+def pfs_curve(ctx: ReportContext) -> Figure:
+    return figures.km_figure(ctx.data["pfs_months"], ctx.data["pfs_event"])
+
+
+@artifact("tbl-median", "Median progression-free survival with two 95% intervals, each with its "
+          "method.")
+def median_pfs_table(ctx: ReportContext) -> ReportTable:
+    return tables.median_table(ctx.data["pfs_months"], ctx.data["pfs_event"])
+
+
+@artifact("tbl-landmarks", "Progression-free survival rates at 6, 12, 18 and 24 months.")
+def landmark_pfs_table(ctx: ReportContext) -> ReportTable:
+    return tables.landmark_table(landmark_survival(ctx.data["pfs_months"], ctx.data["pfs_event"], LANDMARKS))
+
+
+@artifact("tbl-response", "Best overall response (RECIST 1.1) and response rates with exact 95% "
+          "confidence intervals.")
+def response_summary(ctx: ReportContext) -> ReportTable:
+    return tables.response_table(ctx.data)
+
+
+@artifact("fig-swimmer", "Time on TKI-based therapy per patient (pseudonymous sequence numbers), "
+          "coloured by best overall response; diamonds mark progression, arrows treatment "
+          "ongoing at the data cut-off.")
+def swimmer_plot(ctx: ReportContext) -> Figure:
+    return figures.swimmer_figure(ctx.data, max_patients=SWIMMER_MAX_PATIENTS)
+
+
+def facts(ctx: ReportContext) -> SimpleNamespace:
+    """The efficacy numbers the narrative quotes, as formatted phrases."""
+    time, event = ctx.data["pfs_months"], ctx.data["pfs_event"]
+    spss = median_symmetric_spss(time, event)
+    bc = median_brookmeyer_crowley(time, event)
+    follow = median_followup(time, event)
+    landmark = landmark_survival(time, event, LANDMARKS).set_index("time")
+    rates = response_rates(ctx.data).set_index("endpoint")
+
+    def rate(key: str) -> Phrase:
+        r = rates.loc[key]
+        return Phrase(f"{fmt_pct(r.pct)}% ({int(r.n)}/{int(r.total)}; 95% CI {fmt_ci(r.lower, r.upper)}%)")
+
+    def at(month: int) -> str:
+        r = landmark.loc[month]
+        return f"{fmt_pct(100 * r.estimate)}% (95% CI {fmt_ci(100 * r.lower, 100 * r.upper)}%) at {month} months"
+
+    landmark_text = [at(month) for month in LANDMARKS]
+
+    progressed = int(ctx.data["progressed"].sum())
+    return SimpleNamespace(
+        n=Phrase(f"{ctx.n:,}"),
+        events=Phrase(fmt_n_pct_prose(int(event.sum()), ctx.n)),
+        progressions=Phrase(f"{progressed:,}"),
+        deaths_without_progression=Phrase(f"{int(event.sum()) - progressed:,}"),
+        censored=Phrase(fmt_n_pct_prose(int((event == 0).sum()), ctx.n)),
+        median=Phrase(fmt_months(spss.estimate)),
+        ci_symmetric=Phrase(fmt_ci(spss.lower, spss.upper)),
+        median_bc=Phrase(fmt_months(bc.estimate)),
+        ci_bc=Phrase(fmt_ci(bc.lower, bc.upper)),
+        followup=Phrase(fmt_months(follow.estimate)),
+        followup_ci=Phrase(fmt_ci(follow.lower, follow.upper)),
+        landmarks=Phrase(", ".join(landmark_text[:-1]) + " and " + landmark_text[-1]),
+        orr=rate("ORR"), dcr=rate("DCR"), cbr=rate("CBR"),
+        on_treatment=Phrase(fmt_n_pct_prose(int(ctx.data["on_treatment_at_cutoff"].sum()), ctx.n)),
+    )

@@ -1,0 +1,56 @@
+"""Section 4, safety: adverse events by CTCAE term and grade, and dose modifications."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from matplotlib.figure import Figure
+
+from .. import figures, tables
+from ..context import Phrase, ReportContext
+from ..display import ReportTable
+from ..safety import adverse_event_table, any_event_summary, fatal_events, grade_distribution
+from ..tables import fmt_n_pct_prose
+from . import artifact
+
+
+@artifact("tbl-ae", "Adverse events on TKI-based therapy by CTCAE v5.0 term: patients with any "
+          "grade and with grade 3 or higher, counted once per term at the worst grade.")
+def adverse_event_table_report(ctx: ReportContext, small_cell_threshold: int | None = None) -> ReportTable:
+    return tables.adverse_event_report(ctx.study.adverse_events, ctx.n, small_cell_threshold)
+
+
+@artifact("fig-ae", "Adverse events by worst CTCAE grade: percentage of patients with each term, "
+          "stacked by grade, commonest term on top.")
+def adverse_event_plot(ctx: ReportContext) -> Figure:
+    return figures.adverse_event_figure(grade_distribution(ctx.study.adverse_events), ctx.n)
+
+
+@artifact("tbl-actions", "Dose reductions, interruptions and discontinuations of the TKI for "
+          "toxicity.")
+def toxicity_table(ctx: ReportContext, small_cell_threshold: int | None = None) -> ReportTable:
+    return tables.toxicity_action_table(ctx.data, small_cell_threshold)
+
+
+def facts(ctx: ReportContext) -> SimpleNamespace:
+    """The safety numbers the narrative quotes, as formatted phrases."""
+    n = ctx.n
+    terms = adverse_event_table(ctx.study.adverse_events, n)
+    overall = any_event_summary(ctx.study.adverse_events, n).set_index("category")["n"]
+    top = terms.head(3)
+    top_text = ", ".join(f"{r.label.lower()} in {fmt_n_pct_prose(r.any_grade, n)}" for r in top.itertuples())
+    severe = terms.sort_values(["grade_3_plus", "any_grade"], ascending=False, kind="stable").iloc[0]
+    fatal = fatal_events(ctx.study.adverse_events, ctx.data.set_index("patient_id")["sequence"])
+    actions = ctx.data[["dose_reduction", "dose_interruption", "discontinued_for_toxicity"]].sum()
+    return SimpleNamespace(
+        any_event=Phrase(fmt_n_pct_prose(int(overall["Any adverse event"]), n)),
+        grade_3=Phrase(fmt_n_pct_prose(int(overall["Any grade ≥ 3 adverse event"]), n)),
+        top_three=Phrase(top_text),
+        commonest_severe=Phrase(f"{severe.label.lower()} in {fmt_n_pct_prose(int(severe.grade_3_plus), n)}"),
+        terms=Phrase(f"{len(terms):,}"),
+        fatal=Phrase("no grade 5 (fatal) adverse event was recorded" if fatal.empty else
+                     f"{len(fatal):,} grade 5 (fatal) adverse event(s) were recorded"),
+        reductions=Phrase(fmt_n_pct_prose(int(actions["dose_reduction"]), n)),
+        interruptions=Phrase(fmt_n_pct_prose(int(actions["dose_interruption"]), n)),
+        discontinuations=Phrase(fmt_n_pct_prose(int(actions["discontinued_for_toxicity"]), n)),
+    )
