@@ -148,6 +148,10 @@ def _complete_cases(
 def _fit(design: pd.DataFrame, duration: str, event: str) -> tuple[CoxPHFitter, list[str]]:
     """Fit lifelines' Efron Cox model; return the fitter and lifelines' convergence messages.
 
+    lifelines' batch computation of the Efron terms (same formulas, vectorised over tied
+    times) is used always: it is several times faster with many ties (large N, whole-day
+    times) and gives the same estimates (the R fixture tests hold to 1e-6 either way).
+
     If the tight iteration runs into a singular information matrix (a coefficient drifting to
     ±infinity under monotone likelihood), the fit is repeated with lifelines' default stopping
     rule, which halts earlier; the drifting level is then reported as not estimable.
@@ -155,9 +159,10 @@ def _fit(design: pd.DataFrame, duration: str, event: str) -> tuple[CoxPHFitter, 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            fitter = CoxPHFitter().fit(design, duration, event, fit_options=FIT_OPTIONS)
+            fitter = CoxPHFitter().fit(design, duration, event, fit_options=FIT_OPTIONS,
+                                       batch_mode=True)
         except ConvergenceError:
-            fitter = CoxPHFitter().fit(design, duration, event)
+            fitter = CoxPHFitter().fit(design, duration, event, batch_mode=True)
     non_convergence = ("failed to converge", "norm(delta) is still high", "suspiciously close to 0")
     messages = [
         str(w.message).strip().splitlines()[0]
@@ -209,6 +214,9 @@ def _concordance(
     """
     columns = [c for cols in terms.values() for c in cols]
     linear_predictor = design[columns].to_numpy(float) @ fitter.params_[columns].to_numpy(float)
+    # Sums of the same coefficients in another order can differ in the last bit: such values
+    # are ties, not a ranking (round to 10 decimals before ranking).
+    linear_predictor = np.round(linear_predictor, 10)
     return float(concordance_index(design[duration], -linear_predictor, design[event]))
 
 

@@ -122,7 +122,7 @@ def _column_checks(column: schema.Column, cutoff: pd.Timestamp | None) -> list[p
 
 def _parse_dates(values: pd.Series) -> pd.Series:
     """ISO dates only; anything else (Excel serials, 03/07/2021, 2021-02-30) becomes NaT."""
-    text = values.astype("string").str.strip()
+    text = values.astype("string[pyarrow]").str.strip()
     iso = text.where(text.str.fullmatch(_DATE_PATTERN).fillna(False))
     return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
 
