@@ -24,7 +24,8 @@ report: setup
 	$(PY) -m analysis export $(DATA) --out supplement
 	@if command -v quarto >/dev/null 2>&1; then \
 		$(PY) -m analysis freeze-guard $(DATA) && \
-		TKI_DATA_DIR="$(abspath $(DATA))" QUARTO_PYTHON="$(abspath $(PY))" quarto render; \
+		TKI_DATA_DIR="$(abspath $(DATA))" QUARTO_PYTHON="$(abspath $(PY))" \
+		QUARTO_VERSION="$$(quarto --version)" quarto render; \
 	else \
 		$(PY) -m analysis sections --data-dir $(DATA) --out _build/sections && \
 		$(PY) -m analysis quarto-missing; \
@@ -35,7 +36,7 @@ section: setup
 	@test -n "$(NAME)" || (echo "usage: make section NAME=cohort|efficacy|subgroups|safety" && exit 2)
 	$(PY) -m analysis validate $(DATA)
 	@if command -v quarto >/dev/null 2>&1; then \
-		TKI_DATA_DIR="$(abspath $(DATA))" QUARTO_PYTHON="$(abspath $(PY))" \
+		TKI_DATA_DIR="$(abspath $(DATA))" QUARTO_PYTHON="$(abspath $(PY))" QUARTO_VERSION="$$(quarto --version)" \
 		quarto render "$$($(PY) -m analysis section-path $(NAME))"; \
 	else \
 		$(PY) -m analysis sections $(NAME) --data-dir $(DATA) --out _build/sections; \

@@ -80,9 +80,9 @@ def _dictionary(args: argparse.Namespace) -> int:
 
 
 def _sections(args: argparse.Namespace) -> int:
-    from .execute import find_section, sections, execute_section, write_executed
+    from .execute import book_chapters, execute_section, find_section, write_executed
 
-    chosen = [find_section(name) for name in args.names] if args.names else sections()
+    chosen = [find_section(name) for name in args.names] if args.names else book_chapters()
     _load(args.data_dir)  # validate first: a data problem stops before any section runs
     for section in chosen:
         notebook = execute_section(section, data_dir=args.data_dir)
@@ -162,8 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(run=_simulate)
 
-    p = sub.add_parser("sections", help="execute section notebooks headless (no Quarto needed)")
-    p.add_argument("names", nargs="*", help="sections to run (default: all), e.g. efficacy")
+    p = sub.add_parser("sections", help="execute the book's chapters headless (no Quarto needed)")
+    p.add_argument("names", nargs="*", help="chapters to run (default: every chapter with code), "
+                   "e.g. efficacy")
     p.add_argument("--data-dir", help=data_help)
     p.add_argument("--out", default="_build/sections", help="folder for executed .ipynb and .html")
     p.set_defaults(run=_sections)

@@ -1,7 +1,7 @@
 """Execute section notebooks headless (no Quarto needed), with their inline expressions filled in.
 
-Each `notebooks/NN-name.py` is read with jupytext and run top to bottom in a fresh kernel
-(nothing is shared between sections). The inline expressions of a markdown cell
+Each chapter (`notebooks/NN-name.py` sections read with jupytext, `.qmd` chapters with
+`analysis.chapters`) runs top to bottom in a fresh kernel (nothing is shared between them). The inline expressions of a markdown cell
 (`` `{python} expr` ``) are evaluated right after the code above it has run, exactly where
 Quarto would evaluate them, and substituted into the executed copy, so the executed
 notebook reads as the chapter does. A failing cell or expression stops with its error.
@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import jupytext
 import nbformat
 from nbclient import NotebookClient
 
+from .chapters import chapter_files, read_chapter
 from .config import DATA_DIR_VARIABLE, PROJECT_ROOT
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
@@ -44,12 +44,18 @@ def sections() -> list[Section]:
     return [Section(s.stem.split("-", 1)[1], s) for s in scripts]
 
 
+def book_chapters() -> list[Section]:
+    """Every chapter of the book that runs code (summary, methods, sections, appendices)."""
+    chapters = [Section(path.stem.split("-", 1)[-1], path) for path in chapter_files()]
+    return [c for c in chapters if any(cell.cell_type == "code" for cell in read_chapter(c.script).cells)]
+
+
 def find_section(name: str) -> Section:
-    """A section by name ('efficacy') or file stem ('02-efficacy')."""
-    for section in sections():
+    """A chapter by name ('efficacy', 'methods') or file stem ('02-efficacy')."""
+    for section in sections() + book_chapters():
         if name in (section.name, section.script.stem):
             return section
-    known = ", ".join(s.name for s in sections())
+    known = ", ".join(s.name for s in book_chapters())
     raise KeyError(f"no section {name!r}; sections are: {known}")
 
 
@@ -91,7 +97,7 @@ def _fill_inline_values(notebook: nbformat.NotebookNode) -> nbformat.NotebookNod
 def execute_section(section: Section, data_dir: str | Path | None = None,
                     timeout: int = 600) -> nbformat.NotebookNode:
     """Run one section in a fresh kernel; return the executed notebook with inline values filled."""
-    notebook = _with_inline_probes(jupytext.read(section.script))
+    notebook = _with_inline_probes(read_chapter(section.script))
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     env_before = os.environ.get(DATA_DIR_VARIABLE)
     if data_dir is not None:
@@ -121,3 +127,10 @@ def write_executed(notebook: nbformat.NotebookNode, out_dir: Path, stem: str) ->
     page = out_dir / f"{stem}.html"
     page.write_text(html, encoding="utf-8")
     return [ipynb, page]
+
+
+def execute_chapter(path: str | Path, data_dir: str | Path | None = None,
+                    timeout: int = 600) -> nbformat.NotebookNode:
+    """Run any chapter file (`.py` or `.qmd`) headless, like `execute_section`."""
+    path = Path(path)
+    return execute_section(Section(path.stem, path), data_dir=data_dir, timeout=timeout)
