@@ -40,3 +40,17 @@ def read_text_table(path: Path) -> pd.DataFrame:
 
 def write_text_table(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, lineterminator="\n")
+
+
+@pytest.fixture(scope="session")
+def executed():
+    """Run a section once per test session on the bundled data (fresh kernel per section)."""
+    from analysis.execute import execute_section, find_section
+
+    cache = {}
+
+    def run(name: str):
+        if name not in cache:
+            cache[name] = execute_section(find_section(name))
+        return cache[name]
+    return run

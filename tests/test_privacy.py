@@ -1,0 +1,75 @@
+"""Privacy: no source patient id and no per-patient date reaches the report or the supplement."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from analysis.config import BUNDLED_DATA
+from analysis.context import ReportContext
+from analysis.execute import book_chapters, execute_section
+from analysis.export import export_supplement
+
+DATE_COLUMNS_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d %B %Y", "%B %d, %Y", "%Y%m%d")
+
+
+def _forbidden_strings(study) -> set[str]:
+    """Source ids and every per-patient date (in common spellings), but not the study cut-off."""
+    ids = set(study.patients["patient_id"]) | set(study.screening["screening_id"])
+    dates = pd.concat([study.patients[c] for c in study.patients.columns if c.endswith("_date")])
+    dates = set(dates.dropna()) - {study.data_cutoff}
+    spelled = {d.strftime(f) for d in dates for f in DATE_COLUMNS_FORMATS}
+    return ids | spelled
+
+
+def _supplement_text(folder: Path) -> dict[str, str]:
+    texts = {}
+    for path in folder.iterdir():
+        if path.suffix in (".csv", ".md", ".svg"):
+            texts[path.name] = path.read_text(encoding="utf-8")
+        elif path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as book:
+                texts[path.name] = "".join(book.read(n).decode("utf-8", "replace") for n in book.namelist())
+    return texts
+
+
+def _leaks(texts: dict[str, str], forbidden: set[str]) -> list[tuple[str, str]]:
+    return [(name, item) for name, text in texts.items() for item in forbidden if item in text]
+
+
+def test_executed_chapters_contain_no_source_id_or_patient_date(study, executed):
+    """Every chapter that runs code: the four sections (shared run) and the others."""
+    forbidden = _forbidden_strings(study)
+    texts = {}
+    for chapter in book_chapters():
+        notebook = executed(chapter.name) if chapter.script.suffix == ".py" else execute_section(chapter)
+        texts[chapter.name] = nbformat.writes(notebook)
+    assert {"cohort", "efficacy", "subgroups", "safety", "index", "methods", "reproducibility"} <= set(texts)
+    assert _leaks(texts, forbidden) == []
+
+
+def test_supplement_contains_no_source_id_or_patient_date(study, tmp_path: Path):
+    export_supplement(ReportContext.open(BUNDLED_DATA), tmp_path)
+    texts = _supplement_text(tmp_path)
+    assert any(name.endswith(".svg") for name in texts) and any(name.endswith(".xlsx") for name in texts)
+    assert _leaks(texts, _forbidden_strings(study)) == []
+
+
+def test_the_scan_would_catch_a_leak(study):
+    """The scanner itself works: a planted id and a planted date are both found."""
+    row = study.patients.iloc[0]
+    planted = {"a.csv": f"x,{row['patient_id']}", "b.md": row["tki_start_date"].strftime("%d %B %Y")}
+    assert len(_leaks(planted, _forbidden_strings(study))) == 2
+
+
+def test_small_cell_threshold_suppresses_counts_in_the_export(tmp_path: Path):
+    export_supplement(ReportContext.open(BUNDLED_DATA), tmp_path, small_cell_threshold=5)
+    baseline = pd.read_csv(tmp_path / "tbl-baseline.csv", dtype=str).fillna("")
+    cells = baseline.iloc[:, -1]
+    assert cells.str.startswith("<5").any()
+    counts = pd.to_numeric(cells.str.extract(r"^(\d+) \(\d+\.\d\)$")[0], errors="coerce").dropna()  # n (%) cells
+    assert not counts.between(1, 4).any()
