@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from .config import data_dir
@@ -85,9 +86,11 @@ def _sections(args: argparse.Namespace) -> int:
     chosen = [find_section(name) for name in args.names] if args.names else book_chapters()
     _load(args.data_dir)  # validate first: a data problem stops before any section runs
     for section in chosen:
+        start = time.perf_counter()
         notebook = execute_section(section, data_dir=args.data_dir)
+        seconds = time.perf_counter() - start
         files = write_executed(notebook, Path(args.out), section.script.stem)
-        print(f"executed {section.script.name}: " + ", ".join(str(f) for f in files))
+        print(f"executed {section.script.name} in {seconds:.1f} s: " + ", ".join(str(f) for f in files))
     return 0
 
 

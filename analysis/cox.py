@@ -339,15 +339,19 @@ def multivariable_cox(
     duration: str = "pfs_months",
     event: str = "pfs_event",
     conf_level: float = 0.95,
+    univariable: pd.DataFrame | None = None,
 ) -> CoxResult:
     """Cox model with the key factors plus every candidate whose univariable p_overall < threshold.
 
-    Records ``selected`` (factors in the model), ``selection`` (each candidate's univariable
+    ``univariable`` may pass the table of `univariable_cox` already computed on the same data
+    (it must cover the candidates), so the selection does not refit those models. Records ``selected`` (factors in the model), ``selection`` (each candidate's univariable
     likelihood-ratio p and whether it entered) and ``events_per_variable`` (events / dummy
     parameters), with a warning when it is below 10. Uses complete cases over the selected factors.
     """
     candidates = {v: r for v, r in candidate_factors.items() if v not in key_factors}
-    univariable = univariable_cox(data, candidates, duration, event, conf_level)
+    if univariable is None or not set(candidates) <= set(univariable["variable"]):
+        univariable = univariable_cox(data, candidates, duration, event, conf_level)
+    univariable = univariable[univariable["variable"].isin(list(candidates))]
     p_by_factor = univariable.groupby("variable", sort=False)["p_overall"].first()
     selection = pd.DataFrame(
         {"variable": p_by_factor.index, "p_overall": p_by_factor.to_numpy()}

@@ -144,15 +144,18 @@ def univariable_table(data: pd.DataFrame, factors: Mapping[str, str] = FACTORS,
 
 def multivariable_model(data: pd.DataFrame, factors: Mapping[str, str] = FACTORS,
                         key: Sequence[str] = KEY_FACTORS, threshold: float = SELECTION_THRESHOLD,
-                        duration: str = "pfs_months", event: str = "pfs_event") -> cox.CoxResult:
+                        duration: str = "pfs_months", event: str = "pfs_event",
+                        univariable: pd.DataFrame | None = None) -> cox.CoxResult:
     """The key factors plus every other factor with univariable likelihood-ratio p < threshold.
 
     analysis.cox.multivariable_cox: ``.selected``, ``.selection``, ``.events_per_variable`` (events
-    per estimated parameter) and a warning in ``.warnings`` when it is below 10.
+    per estimated parameter) and a warning in ``.warnings`` when it is below 10. Pass the
+    `univariable_table` of the same data to reuse its fits.
     """
     key_part = {v: r for v, r in factors.items() if v in key}
     candidates = {v: r for v, r in factors.items() if v not in key}
-    return cox.multivariable_cox(data, key_part, candidates, threshold, duration, event)
+    return cox.multivariable_cox(data, key_part, candidates, threshold, duration, event,
+                                 univariable=univariable)
 
 
 def multivariable_factor_tests(data: pd.DataFrame, result: cox.CoxResult) -> pd.DataFrame:
@@ -320,7 +323,7 @@ def analyse(data: pd.DataFrame, factors: Mapping[str, str] = FACTORS,
     """Every subgroup statistic of the section, for one analysis dataset."""
     present = {v: r for v, r in factors.items() if v in data.columns}
     univariable = univariable_table(data, present)
-    multivariable = multivariable_model(data, present, key, threshold)
+    multivariable = multivariable_model(data, present, key, threshold, univariable=univariable)
     notes: list[str] = []
     try:
         ph = proportional_hazards_table(multivariable)

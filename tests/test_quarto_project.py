@@ -306,7 +306,17 @@ def _outputs(notebook) -> str:
 
 
 def test_the_python_chapters_are_the_front_and_back_matter():
-    assert PYTHON_CHAPTERS == ["index.qmd", "notebooks/methods.qmd", "notebooks/reproducibility.qmd"]
+    assert PYTHON_CHAPTERS == ["index.qmd", "notebooks/methods.qmd", "notebooks/references.qmd",
+                               "notebooks/reproducibility.qmd", "notebooks/strobe.qmd"]
+
+
+def test_every_page_shows_the_synthetic_banner_cell():
+    """Each chapter (one HTML page each) prints the banner in an asis cell (empty for real data)."""
+    for entry in LISTED:
+        cells = read_chapter(_path(entry)).cells
+        banner = [c for c in cells if c.cell_type == "code" and ".banner()" in c.source]
+        assert banner, f"{entry} has no synthetic-data banner"
+        assert "#| output: asis" in banner[0].source
 
 
 @pytest.mark.parametrize("entry", PYTHON_CHAPTERS)
