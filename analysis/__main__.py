@@ -99,8 +99,8 @@ def _export(args: argparse.Namespace) -> int:
     from .export import export_supplement
 
     _load(args.data_dir)
-    files = export_supplement(ReportContext.open(args.data_dir), args.out,
-                              small_cell_threshold=args.small_cell_threshold)
+    context = ReportContext.open(args.data_dir, small_cell_threshold=args.small_cell_threshold)
+    files = export_supplement(context, args.out)
     print(f"wrote {len(files)} files to {args.out}")
     return 0
 
@@ -176,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data_dir", nargs="?", help=data_help)
     p.add_argument("--out", default="supplement", help="output folder (default: supplement)")
     p.add_argument("--small-cell-threshold", type=int, default=None,
-                   help="show counts below this as '<N' in tables (for public sharing)")
+                   help="show counts below this as '<N' in tables, for public sharing "
+                   "(default: $TKI_SMALL_CELL_THRESHOLD, else every count)")
     p.set_defaults(run=_export)
 
     p = sub.add_parser("section-path", help="the notebook file of a section (for make section)")

@@ -14,3 +14,19 @@ def data_dir() -> Path:
     """The data folder every section reads: $TKI_DATA_DIR if set, else the synthetic cohort."""
     value = os.environ.get(DATA_DIR_VARIABLE, "").strip()
     return Path(value).expanduser().resolve() if value else BUNDLED_DATA
+
+
+SMALL_CELL_VARIABLE = "TKI_SMALL_CELL_THRESHOLD"
+
+
+def small_cell_threshold() -> int | None:
+    """$TKI_SMALL_CELL_THRESHOLD: counts from 1 to threshold-1 are shown as '<threshold'.
+
+    For tables that will be shared publicly; unset (the default) shows every count.
+    """
+    value = os.environ.get(SMALL_CELL_VARIABLE, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 2:
+        raise ValueError(f"{SMALL_CELL_VARIABLE} must be a whole number of at least 2, not {value!r}")
+    return int(value)

@@ -52,14 +52,21 @@ class ReportContext:
 
     study: StudyData
     data: pd.DataFrame
+    small_cell_threshold: int | None = None
 
     @classmethod
-    def open(cls, data_dir: str | Path | None = None) -> "ReportContext":
-        """Validate and load the data folder (default: `config.data_dir()`), set the figure style."""
+    def open(cls, data_dir: str | Path | None = None,
+             small_cell_threshold: int | None = None) -> "ReportContext":
+        """Validate and load the data folder (default: `config.data_dir()`), set the figure style.
+
+        `small_cell_threshold` (default: $TKI_SMALL_CELL_THRESHOLD, else none) makes every
+        table that shows patient counts print counts below it as "<threshold".
+        """
         study = load_study(Path(data_dir) if data_dir else config.data_dir())
         style.apply_style()
         _show_figures_inline()
-        return cls(study=study, data=analysis_dataset(study.patients))
+        threshold = small_cell_threshold if small_cell_threshold is not None else config.small_cell_threshold()
+        return cls(study=study, data=analysis_dataset(study.patients), small_cell_threshold=threshold)
 
     @property
     def synthetic(self) -> bool:

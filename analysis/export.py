@@ -19,9 +19,12 @@ FIGURE_FORMATS = ("png", "svg", "pdf")
 PNG_DPI = 300
 
 
-def export_supplement(ctx: ReportContext, out_dir: str | Path, *,
-                      small_cell_threshold: int | None = None) -> list[Path]:
-    """Write every table and figure of the four sections to `out_dir`; return the files written."""
+def export_supplement(ctx: ReportContext, out_dir: str | Path) -> list[Path]:
+    """Write every table and figure of the four sections to `out_dir`; return the files written.
+
+    Tables follow the context's small-cell threshold (`ReportContext.open(...,
+    small_cell_threshold=5)` or $TKI_SMALL_CELL_THRESHOLD).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -29,7 +32,7 @@ def export_supplement(ctx: ReportContext, out_dir: str | Path, *,
     if ctx.synthetic:
         captions += [f"**{ctx.data_note}**", ""]
     for item in all_artifacts():
-        result = _build(item.build, ctx, small_cell_threshold)
+        result = item.build(ctx)
         stem = out / item.label
         if isinstance(result, ReportTable):
             written += list(result.save(stem))
@@ -44,15 +47,6 @@ def export_supplement(ctx: ReportContext, out_dir: str | Path, *,
     index = out / "captions.md"
     index.write_text("\n".join(captions) + "\n", encoding="utf-8")
     return written + [index]
-
-
-def _build(function, ctx: ReportContext, small_cell_threshold: int | None):
-    """Call a section function, passing the small-cell threshold where it takes one."""
-    import inspect
-
-    if small_cell_threshold is not None and "small_cell_threshold" in inspect.signature(function).parameters:
-        return function(ctx, small_cell_threshold=small_cell_threshold)
-    return function(ctx)
 
 
 def _metadata(fmt: str) -> dict | None:

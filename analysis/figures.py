@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike
 from . import style
 from .response import RESPONSE_LABELS
 from .schema import CTCAE_TERMS, RESPONSE_CODES
+from .tables import fmt_p
 from .survival import kaplan_meier, logrank_test, median_brookmeyer_crowley, numbers_at_risk, survival_data
 
 MONTHS_LABEL = "Months since first TKI dose"
@@ -40,23 +41,17 @@ WIDE_FIGURE_INCHES = 5.0
 
 # ------------------------------------------------------------------------------ shared helpers
 def format_p(p: float, prefix: str = "p") -> str:
-    """A p-value as gtsummary's style_pvalue(digits = 2) prints it: 'p = 0.12', 'p = 0.003', 'p < 0.001'.
+    """A p-value as the tables print it (`tables.fmt_p`), with a prefix: 'p = 0.015', 'p < 0.001'.
 
-    Two decimals when p rounds to 0.10 or more, three below that, '< 0.001' under 0.001 and
-    '> 0.99' above 0.99; an empty prefix gives the value alone ('0.003'). NaN gives 'p not computed'.
+    One formatter for tables, text and figures, so a p-value reads the same everywhere; an
+    empty prefix gives the value alone ('0.015'); a missing p gives 'p not computed'.
     """
-    lead = f"{prefix} " if prefix else ""
-    if p is None or not np.isfinite(p):
-        return f"{lead}not computed".strip()
-    if p > 0.99:
-        return f"{lead}> 0.99"
-    if round(p, 2) >= 0.1:
-        text = f"{p:.2f}"
-    elif p >= 0.001:
-        text = f"{p:.3f}"
-    else:
-        return f"{lead}< 0.001"
-    return f"{lead}= {text}" if prefix else text
+    text = fmt_p(p)
+    if text == "NA":
+        return f"{prefix} not computed".strip()
+    if not prefix:
+        return text
+    return f"{prefix} < 0.001" if text.startswith("<") else f"{prefix} = {text}"
 
 
 def _months(value: float | None) -> str:

@@ -129,10 +129,10 @@ def test_subgroup_colours_are_named_and_stable():
 
 @pytest.mark.parametrize("p, expected", [
     (0.0004, "p < 0.001"), (0.001, "p = 0.001"), (0.0034, "p = 0.003"), (0.0496, "p = 0.050"),
-    (0.0996, "p = 0.10"), (0.12, "p = 0.12"), (0.5, "p = 0.50"), (0.995, "p > 0.99"),
+    (0.0996, "p = 0.100"), (0.12, "p = 0.120"), (0.5, "p = 0.500"), (0.995, "p = 0.995"),
     (float("nan"), "p not computed"),
 ])
-def test_format_p_follows_gtsummary_two_digits(p, expected):
+def test_format_p_reads_as_the_tables_print_p(p, expected):
     assert figures.format_p(p) == expected
 
 

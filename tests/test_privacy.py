@@ -67,9 +67,29 @@ def test_the_scan_would_catch_a_leak(study):
 
 
 def test_small_cell_threshold_suppresses_counts_in_the_export(tmp_path: Path):
-    export_supplement(ReportContext.open(BUNDLED_DATA), tmp_path, small_cell_threshold=5)
+    export_supplement(ReportContext.open(BUNDLED_DATA, small_cell_threshold=5), tmp_path)
     baseline = pd.read_csv(tmp_path / "tbl-baseline.csv", dtype=str).fillna("")
     cells = baseline.iloc[:, -1]
     assert cells.str.startswith("<5").any()
     counts = pd.to_numeric(cells.str.extract(r"^(\d+) \(\d+\.\d\)$")[0], errors="coerce").dropna()  # n (%) cells
     assert not counts.between(1, 4).any()
+
+
+def test_small_cell_setting_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("TKI_SMALL_CELL_THRESHOLD", "5")
+    assert ReportContext.open(BUNDLED_DATA).small_cell_threshold == 5
+    monkeypatch.setenv("TKI_SMALL_CELL_THRESHOLD", "one")
+    with pytest.raises(ValueError, match="TKI_SMALL_CELL_THRESHOLD"):
+        ReportContext.open(BUNDLED_DATA)
+
+
+def test_fatal_events_are_listed_by_sequence_number_not_source_id(data_copy: Path):
+    from analysis.sections import safety
+
+    events = pd.read_csv(data_copy / "adverse_events.csv", dtype=str)
+    events.loc[len(events)] = ["SYN000005", "Sepsis", "5"]
+    events.to_csv(data_copy / "adverse_events.csv", index=False)
+    ctx = ReportContext.open(data_copy)
+    text = safety.facts(ctx).fatal
+    sequence = int(ctx.data.loc[ctx.data["patient_id"] == "SYN000005", "sequence"].iloc[0])
+    assert text.endswith(f"patient {sequence} (sepsis)") and "SYN" not in text

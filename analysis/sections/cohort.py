@@ -29,19 +29,19 @@ def study_flow(ctx: ReportContext) -> Figure:
 
 
 @artifact("tbl-baseline", "Baseline characteristics at the first TKI dose.")
-def baseline_table(ctx: ReportContext, small_cell_threshold: int | None = None) -> ReportTable:
-    return tables.baseline_characteristics(ctx.data, small_cell_threshold)
+def baseline_table(ctx: ReportContext) -> ReportTable:
+    return tables.baseline_characteristics(ctx.data, ctx.small_cell_threshold)
 
 
 @artifact("tbl-history", "Treatment history before the TKI: prior lines, HER2-directed agents, "
           "T-DM1 and trastuzumab resistance.")
-def history_table(ctx: ReportContext, small_cell_threshold: int | None = None) -> ReportTable:
-    return tables.treatment_history(ctx.data, small_cell_threshold)
+def history_table(ctx: ReportContext) -> ReportTable:
+    return tables.treatment_history(ctx.data, ctx.small_cell_threshold)
 
 
 @artifact("tbl-regimens", "TKI-based regimens: TKI agent by partner drug.")
-def regimen_table(ctx: ReportContext, small_cell_threshold: int | None = None) -> ReportTable:
-    return tables.tki_regimens(ctx.data, small_cell_threshold)
+def regimen_table(ctx: ReportContext) -> ReportTable:
+    return tables.tki_regimens(ctx.data, ctx.small_cell_threshold)
 
 
 def _median_range(values: pd.Series, unit: str) -> Phrase:

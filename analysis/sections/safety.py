@@ -16,8 +16,8 @@ from . import artifact
 
 @artifact("tbl-ae", "Adverse events on TKI-based therapy by CTCAE v5.0 term: patients with any "
           "grade and with grade 3 or higher, counted once per term at the worst grade.")
-def adverse_event_table_report(ctx: ReportContext, small_cell_threshold: int | None = None) -> ReportTable:
-    return tables.adverse_event_report(ctx.study.adverse_events, ctx.n, small_cell_threshold)
+def adverse_event_table_report(ctx: ReportContext) -> ReportTable:
+    return tables.adverse_event_report(ctx.study.adverse_events, ctx.n, ctx.small_cell_threshold)
 
 
 @artifact("fig-ae", "Adverse events by worst CTCAE grade: percentage of patients with each term, "
@@ -28,8 +28,8 @@ def adverse_event_plot(ctx: ReportContext) -> Figure:
 
 @artifact("tbl-actions", "Dose reductions, interruptions and discontinuations of the TKI for "
           "toxicity.")
-def toxicity_table(ctx: ReportContext, small_cell_threshold: int | None = None) -> ReportTable:
-    return tables.toxicity_action_table(ctx.data, small_cell_threshold)
+def toxicity_table(ctx: ReportContext) -> ReportTable:
+    return tables.toxicity_action_table(ctx.data, ctx.small_cell_threshold)
 
 
 def facts(ctx: ReportContext) -> SimpleNamespace:
@@ -49,7 +49,8 @@ def facts(ctx: ReportContext) -> SimpleNamespace:
         commonest_severe=Phrase(f"{severe.label.lower()} in {fmt_n_pct_prose(int(severe.grade_3_plus), n)}"),
         terms=Phrase(f"{len(terms):,}"),
         fatal=Phrase("no grade 5 (fatal) adverse event was recorded" if fatal.empty else
-                     f"{len(fatal):,} grade 5 (fatal) adverse event(s) were recorded"),
+                     f"{len(fatal):,} grade 5 (fatal) adverse event(s) were recorded: "
+                     + "; ".join(f"patient {r.patient} ({r.term.lower()})" for r in fatal.itertuples())),
         reductions=Phrase(fmt_n_pct_prose(int(actions["dose_reduction"]), n)),
         interruptions=Phrase(fmt_n_pct_prose(int(actions["dose_interruption"]), n)),
         discontinuations=Phrase(fmt_n_pct_prose(int(actions["discontinued_for_toxicity"]), n)),

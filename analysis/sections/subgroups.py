@@ -55,16 +55,16 @@ def pfs_by_resistance(ctx: ReportContext) -> Figure:
 
 @artifact("tbl-subgroup-medians", "Median progression-free survival by subgroup (Brookmeyer–Crowley "
           "95% intervals) with log-rank tests. Exploratory.")
-def subgroup_medians(ctx: ReportContext, small_cell_threshold: int | None = None) -> ReportTable:
-    return subgroup_tables.subgroup_median_table(results(ctx).pfs, small_cell_threshold=small_cell_threshold)
+def subgroup_medians(ctx: ReportContext) -> ReportTable:
+    return subgroup_tables.subgroup_median_table(results(ctx).pfs, small_cell_threshold=ctx.small_cell_threshold)
 
 
 @artifact("tbl-cox", "Cox proportional-hazards models of progression-free survival: univariable "
           "models for each baseline factor beside the multivariable model. Exploratory.")
-def cox_models(ctx: ReportContext, small_cell_threshold: int | None = None) -> ReportTable:
+def cox_models(ctx: ReportContext) -> ReportTable:
     r = results(ctx)
     return subgroup_tables.cox_table(r.univariable, r.multivariable, r.factor_tests,
-                                     small_cell_threshold=small_cell_threshold)
+                                     small_cell_threshold=ctx.small_cell_threshold)
 
 
 @artifact("tbl-ph", "Proportional-hazards check of the multivariable Cox model: tests of the scaled "
@@ -83,8 +83,8 @@ def forest(ctx: ReportContext) -> Figure:
 
 @artifact("tbl-response-subgroups", "Objective response rate and clinical benefit rate by "
           "subgroup, with Fisher's exact tests. Exploratory.")
-def response_subgroups(ctx: ReportContext, small_cell_threshold: int | None = None) -> ReportTable:
-    return subgroup_tables.response_subgroup_table(results(ctx).response, small_cell_threshold)
+def response_subgroups(ctx: ReportContext) -> ReportTable:
+    return subgroup_tables.response_subgroup_table(results(ctx).response, ctx.small_cell_threshold)
 
 
 # ---------------------------------------------------------------------------------------------
