@@ -44,7 +44,8 @@ def write_text_table(frame: pd.DataFrame, path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def executed():
-    """Run a section once per test session on the bundled data (fresh kernel per section)."""
+    """Run a chapter once per test session on the bundled data (fresh kernel each), by name:
+    'efficacy', 'index', 'methods', ..."""
     from analysis.execute import execute_section, find_section
 
     cache = {}

@@ -286,14 +286,9 @@ PYTHON_CHAPTERS = [e for e in LISTED if e.endswith(".qmd") and _path(e).exists()
 
 
 @pytest.fixture(scope="module")
-def executed():
-    cache = {}
-
-    def run(entry: str):
-        if entry not in cache:
-            cache[entry] = execute_chapter(_path(entry))
-        return cache[entry]
-    return run
+def chapter(executed):
+    """A listed chapter executed once (shared with the other test files), by its book entry."""
+    return lambda entry: executed(Path(entry).stem.split("-", 1)[-1])
 
 
 def _outputs(notebook) -> str:
@@ -320,8 +315,8 @@ def test_every_page_shows_the_synthetic_banner_cell():
 
 
 @pytest.mark.parametrize("entry", PYTHON_CHAPTERS)
-def test_chapter_executes_headless_with_inline_values_filled(entry, executed):
-    notebook = executed(entry)
+def test_chapter_executes_headless_with_inline_values_filled(entry, chapter):
+    notebook = chapter(entry)
     markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
     assert not INLINE.search(markdown), "every inline expression evaluated"
     outputs = _outputs(notebook)
@@ -330,19 +325,19 @@ def test_chapter_executes_headless_with_inline_values_filled(entry, executed):
     assert not errors
 
 
-def test_summary_states_the_computed_headline_numbers(executed):
-    markdown = "\n".join(c.source for c in executed("index.qmd").cells if c.cell_type == "markdown")
+def test_summary_states_the_computed_headline_numbers(chapter):
+    markdown = "\n".join(c.source for c in chapter("index.qmd").cells if c.cell_type == "markdown")
     for text in ("The median PFS was 10.1 months", "4.7–15.6 months by the symmetric",
                  "The ORR was\n18.2% (12/66; 95% CI", "the CBR 66.7% (44/66; 95% CI",
                  "diarrhoea in 36 (54.5%), hand-foot syndrome in 31 (47.0%) and leucopenia in 30 (45.5%)",
                  "longer PFS than those without", "longer PFS than those with primary resistance",
                  "all 11 are"):
         assert text in markdown, text
-    assert "Chunxiao Sun^1^" in _outputs(executed("index.qmd"))
+    assert "Chunxiao Sun^1^" in _outputs(chapter("index.qmd"))
 
 
-def test_reproducibility_appendix_shows_the_three_tables(executed):
-    notebook = executed("notebooks/reproducibility.qmd")
+def test_reproducibility_appendix_shows_the_three_tables(chapter):
+    notebook = chapter("notebooks/reproducibility.qmd")
     outputs = _outputs(notebook)
     assert "| Longer PFS with prior T-DM1 benefit | yes (direction only) |" in outputs
     assert "patients.csv" in outputs and "| Quarto | not rendered with Quarto |" in outputs
