@@ -115,15 +115,45 @@ def execute_section(section: Section, data_dir: str | Path | None = None,
     return _fill_inline_values(notebook)
 
 
+_YAML_HEADER = re.compile(r"\A---\n.*?\n---\n", re.S)
+_ATTRIBUTES = re.compile(r"\s*\{[#.][^}]*\}\s*$", re.M)
+_FENCE = re.compile(r"^:::.*$\n?", re.M)
+_REFERENCE = re.compile(r"@(fig|tbl|sec)-([a-z0-9-]+)")
+_KINDS = {"fig": "Figure", "tbl": "Table", "sec": "Section"}
+
+
+def readable_copy(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The executed chapter without Quarto markup, for reading where Quarto is not installed.
+
+    Drops the YAML header, heading attributes and div fences, writes cross-references as
+    words ("Figure fig-pfs"), and shows `output: asis` text as Markdown.
+    """
+    copy = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    for cell in copy.cells:
+        if cell.cell_type == "markdown":
+            text = _YAML_HEADER.sub("", cell.source)
+            text = _FENCE.sub("", _ATTRIBUTES.sub("", text))
+            cell.source = _REFERENCE.sub(lambda m: f"{_KINDS[m[1]]} {m[1]}-{m[2]}", text)
+        elif "#| output: asis" in cell.source:
+            text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+            text = _FENCE.sub("", text).strip()
+            cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": f"> **{text}**"})] \
+                if text else []
+    return copy
+
+
 def write_executed(notebook: nbformat.NotebookNode, out_dir: Path, stem: str) -> list[Path]:
-    """Save an executed section as .ipynb and as standalone HTML (nbconvert, code hidden)."""
+    """Save an executed chapter as .ipynb and as standalone HTML (nbconvert, code hidden).
+
+    The .ipynb keeps the chapter as Quarto reads it; the HTML is the readable copy.
+    """
     from nbconvert import HTMLExporter
 
     out_dir.mkdir(parents=True, exist_ok=True)
     ipynb = out_dir / f"{stem}.ipynb"
     nbformat.write(notebook, ipynb)
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    html, _ = exporter.from_notebook_node(notebook)
+    html, _ = exporter.from_notebook_node(readable_copy(notebook))
     page = out_dir / f"{stem}.html"
     page.write_text(html, encoding="utf-8")
     return [ipynb, page]

@@ -103,3 +103,15 @@ def test_invalid_data_stop_the_section_with_the_problem_list(data_copy: Path):
     with pytest.raises(CellExecutionError) as raised:
         execute_section(find_section("safety"), data_dir=data_copy)
     assert "adverse_events.csv: file is empty" in str(raised.value)
+
+
+def test_readable_copy_drops_quarto_markup_and_keeps_results(executed):
+    from analysis.execute import readable_copy
+
+    notebook = readable_copy(executed("efficacy"))
+    text = _markdown(notebook)
+    assert ":::" not in text and "{#" not in text and "jupyter: python3" not in text
+    assert "Figure fig-pfs" in text and "@fig-" not in text
+    banner = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if "text/markdown" in o.get("data", {})]
+    assert banner and SYNTHETIC_NOTE in banner[0]["data"]["text/markdown"]

@@ -20,7 +20,7 @@ SWIMMER_MAX_PATIENTS = 100
 
 
 @artifact("fig-pfs", "Progression-free survival from the first TKI dose: Kaplan–Meier estimate with "
-          "95% pointwise confidence band (log transform), censoring marks (+), the median, and "
+          "95% pointwise confidence band (log transform), censoring ticks, the median, and "
           "the numbers at risk every 3 months.")
 def pfs_curve(ctx: ReportContext) -> Figure:
     return figures.km_figure(ctx.data["pfs_months"], ctx.data["pfs_event"])
