@@ -15,7 +15,8 @@ from .results import data_fingerprint
 from .validation import StudyData
 
 FREEZE_DIR = PROJECT_ROOT / "_freeze"
-STAMP = FREEZE_DIR / "DATA-FINGERPRINT"
+#: Kept outside _freeze/ so that Quarto's own folder holds only what Quarto writes.
+STAMP = PROJECT_ROOT / "_build" / "freeze-data-fingerprint"
 
 
 def guard_freeze(study: StudyData) -> str:
@@ -26,6 +27,6 @@ def guard_freeze(study: StudyData) -> str:
         return "frozen results match the data in use"
     if FREEZE_DIR.exists():
         shutil.rmtree(FREEZE_DIR)
-    FREEZE_DIR.mkdir()
+    STAMP.parent.mkdir(parents=True, exist_ok=True)
     STAMP.write_text(current)
     return "data changed since the last render: frozen results cleared"

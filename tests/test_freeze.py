@@ -1,0 +1,32 @@
+"""The freeze guard: Quarto's frozen results are cleared whenever the data in use change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analysis import freeze
+from analysis.config import BUNDLED_DATA
+from analysis.validation import load_study
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(freeze, "FREEZE_DIR", tmp_path / "_freeze")
+    monkeypatch.setattr(freeze, "STAMP", tmp_path / "_build" / "freeze-data-fingerprint")
+    return tmp_path
+
+
+def test_frozen_results_survive_only_for_the_same_data(project: Path, data_copy: Path):
+    synthetic = load_study(BUNDLED_DATA)
+    assert "cleared" in freeze.guard_freeze(synthetic)
+    frozen = project / "_freeze" / "notebooks" / "02-efficacy" / "execute-results"
+    frozen.mkdir(parents=True)
+    (frozen / "html.json").write_text("{}")
+    assert "match" in freeze.guard_freeze(synthetic)
+    assert frozen.exists()
+    rows = (data_copy / "adverse_events.csv").read_text().splitlines()
+    (data_copy / "adverse_events.csv").write_text("\n".join(rows[:-1]) + "\n")
+    assert "cleared" in freeze.guard_freeze(load_study(data_copy))
+    assert not (project / "_freeze").exists()
