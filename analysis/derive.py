@@ -15,6 +15,8 @@ DAYS_PER_MONTH = 30.4375
 CLINICAL_BENEFIT_DAYS = 24 * 7
 #: Prior T-DM1 benefit: PFS on T-DM1 of at least this many months (or a CR/PR on T-DM1).
 TDM1_BENEFIT_MONTHS = 6.0
+#: Seed of the pseudonymous sequence numbers (a fixed permutation, so outputs are stable).
+SEQUENCE_SEED = 20180901
 #: Primary trastuzumab resistance windows (ESO-ESMO ABC): within 3 months of starting
 #: first-line trastuzumab, or within 12 months after the last adjuvant dose.
 METASTATIC_PRIMARY_MONTHS = 3.0
@@ -31,8 +33,8 @@ def months_between(start: pd.Series, end: pd.Series) -> pd.Series:
 def progression_free_survival(patients: pd.DataFrame) -> pd.DataFrame:
     """PFS from the first TKI dose to progression or death (the earlier), else censored.
 
-    A patient alive without progression is censored at her last tumour assessment or
-    follow-up (`last_assessment_date`). Returns `pfs_months`, `pfs_event` (1 = event),
+    A patient alive without progression is censored at her last tumour assessment
+    (`last_assessment_date`). Returns `pfs_months`, `pfs_event` (1 = event),
     `pfs_days` and `pfs_end_date`.
     """
     event_date = patients[["progression_date", "death_date"]].min(axis=1)
@@ -61,7 +63,7 @@ def clinical_benefit(best_response: pd.Series, pfs_days: pd.Series) -> pd.Series
     """1 for CR or PR, or SD lasting at least 24 weeks.
 
     Stable disease is measured from the first TKI dose until progression, death or the
-    last assessment (the PFS time), as RECIST 1.1 measures the duration of SD.
+    last tumour assessment (the PFS time), as RECIST 1.1 measures the duration of SD.
     """
     lasting_sd = (best_response == "SD") & (pfs_days >= CLINICAL_BENEFIT_DAYS)
     return (best_response.isin(RESPONDERS) | lasting_sd).astype("int64")
@@ -105,6 +107,15 @@ def worst_grade_per_term(adverse_events: pd.DataFrame) -> pd.DataFrame:
     return worst.sort_values(["patient_id", "ae_term"], kind="stable").reset_index(drop=True)
 
 
+def pseudonymous_sequence(patient_id: pd.Series) -> np.ndarray:
+    """Numbers 1..N assigned by a fixed seeded permutation of the patients sorted by source id."""
+    n = len(patient_id)
+    by_id = np.argsort(patient_id.to_numpy(dtype=str), kind="stable")
+    numbers = np.empty(n, dtype=np.int64)
+    numbers[by_id] = np.random.default_rng(SEQUENCE_SEED).permutation(n) + 1
+    return numbers
+
+
 def _yes_no(flag: pd.Series) -> pd.Series:
     return pd.Series(np.where(flag == 1, "yes", "no"), index=flag.index, dtype="string")
 
@@ -119,7 +130,9 @@ def analysis_dataset(patients: pd.DataFrame) -> pd.DataFrame:
     """The per-patient analysis dataset: derived endpoints and the grouped baseline factors.
 
     Rows keep the input order; `sequence` is a pseudonymous 1..N number used in every
-    output in place of the source patient id.
+    output in place of the source patient id: a seeded random permutation of the rows,
+    ordered by source id first so that it depends neither on the file's row order nor,
+    visibly, on the id itself.
     """
     pfs = progression_free_survival(patients)
     bor = patients["best_overall_response"]
@@ -131,7 +144,7 @@ def analysis_dataset(patients: pd.DataFrame) -> pd.DataFrame:
     prior_lines = patients["tki_line"] - 1
     data = pd.DataFrame({
         "patient_id": patients["patient_id"],
-        "sequence": np.arange(1, len(patients) + 1),
+        "sequence": pseudonymous_sequence(patients["patient_id"]),
         "centre": patients["centre"],
         "age_years": patients["age_years"],
         "age_group": _grouped(patients["age_years"], 50, "<50", "≥50"),

@@ -9,8 +9,9 @@ Plain HTML rather than great_tables: great_tables (1.1) emits a ~10 kB ``<style>
 whose bare ``tbody, tr, td, th`` rules restyle the whole page, and has no Markdown or Typst writer,
 so a second renderer would be needed anyway; one small writer keeps both renderings identical.
 
-The caption is deliberately not part of the object: it comes from the cell option ``tbl-cap``
-(with ``label: tbl-...`` for cross-references), so no ``<caption>`` is ever emitted.
+The caption is deliberately not part of the object: the report puts each table in a Quarto
+cross-reference div (``::: {#tbl-...}``) whose last paragraph is the caption, so no
+``<caption>`` is ever emitted.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class ReportTable:
     align:  column -> "left" / "right" / "center"; by default the stub and text columns are
             left-aligned and columns of numbers, counts and intervals right-aligned.
 
-    No caption: Quarto's `tbl-cap` cell option supplies it in every format.
+    No caption: the Quarto cross-reference div around the table supplies it in every format.
     """
 
     def __init__(self, frame: pd.DataFrame, notes: Sequence[str] = (), stub: str | None = None,

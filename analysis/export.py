@@ -2,7 +2,8 @@
 
 Files are named by their Quarto label (`tbl-baseline.csv`, `fig-pfs.svg`, ...), so the
 manuscript and the report cite the same names; `captions.md` lists each label with its
-caption. Only aggregated tables and figures are written, never patient rows.
+caption. Only aggregated tables and figures are written, never patient rows. On synthetic
+data every file says so itself: a table note, a line at the foot of each figure.
 """
 
 from __future__ import annotations
@@ -35,8 +36,13 @@ def export_supplement(ctx: ReportContext, out_dir: str | Path) -> list[Path]:
         result = item.build(ctx)
         stem = out / item.label
         if isinstance(result, ReportTable):
+            if ctx.synthetic:
+                result = result.add_notes(ctx.data_note)
             written += list(result.save(stem))
         else:
+            if ctx.synthetic:  # a figure file travels alone: it says so itself
+                result.text(0.005, 0.002, ctx.data_note, fontsize=6, color="#555555",
+                            ha="left", va="bottom")
             for fmt in FIGURE_FORMATS:
                 path = stem.with_suffix(f".{fmt}")
                 result.savefig(path, dpi=PNG_DPI if fmt == "png" else None, bbox_inches="tight",

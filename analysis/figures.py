@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike
 from . import style
 from .response import RESPONSE_LABELS
 from .schema import CTCAE_TERMS, RESPONSE_CODES
-from .tables import fmt_p
+from .tables import fmt_p_phrase as format_p  # one p-value format for text, tables and figures
 from .survival import kaplan_meier, logrank_test, median_brookmeyer_crowley, numbers_at_risk, survival_data
 
 MONTHS_LABEL = "Months since first TKI dose"
@@ -40,20 +40,6 @@ WIDE_FIGURE_INCHES = 5.0
 
 
 # ------------------------------------------------------------------------------ shared helpers
-def format_p(p: float, prefix: str = "p") -> str:
-    """A p-value as the tables print it (`tables.fmt_p`), with a prefix: 'p = 0.015', 'p < 0.001'.
-
-    One formatter for tables, text and figures, so a p-value reads the same everywhere; an
-    empty prefix gives the value alone ('0.015'); a missing p gives 'p not computed'.
-    """
-    text = fmt_p(p)
-    if text == "NA":
-        return f"{prefix} not computed".strip()
-    if not prefix:
-        return text
-    return f"{prefix} < 0.001" if text.startswith("<") else f"{prefix} = {text}"
-
-
 def _months(value: float | None) -> str:
     return "not reached" if value is None else f"{value:.1f} mo"
 

@@ -1,16 +1,18 @@
-"""Keep Quarto's freeze honest: frozen results are reused only for the data they came from.
+"""Keep Quarto's freeze honest: frozen results are reused only for what produced them.
 
-`execute: freeze: auto` re-executes a chapter only when its source changes, so rendering
-another data folder (or the synthetic cohort after a real extract) would reuse results
-computed from other data. Before every render the data fingerprint is compared with the
-one stored beside the frozen results; on any difference `_freeze/` is cleared.
+`execute: freeze: auto` re-executes a chapter only when its own source changes, so
+rendering another data folder, with another small-cell setting, or after a change to the
+`analysis` package would reuse results computed otherwise. Before every render a
+fingerprint of those three is compared with the one stored from the last render; on any
+difference `_freeze/` is cleared.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 
-from .config import PROJECT_ROOT
+from .config import PROJECT_ROOT, small_cell_threshold
 from .results import data_fingerprint
 from .validation import StudyData
 
@@ -19,9 +21,19 @@ FREEZE_DIR = PROJECT_ROOT / "_freeze"
 STAMP = PROJECT_ROOT / "_build" / "freeze-data-fingerprint"
 
 
+def code_fingerprint() -> str:
+    """SHA-256 over the analysis package's source files, in path order."""
+    digest = hashlib.sha256()
+    for path in sorted((PROJECT_ROOT / "analysis").rglob("*.py")):
+        digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def guard_freeze(study: StudyData) -> str:
-    """Clear `_freeze/` when it holds results of other data; record the data in use."""
-    current = f"{study.directory.resolve()}\n{data_fingerprint(study)}\n"
+    """Clear `_freeze/` when it holds results of other data, settings or code; record these."""
+    current = (f"data {study.directory.resolve()} {data_fingerprint(study)}\n"
+               f"small-cell threshold {small_cell_threshold()}\n"
+               f"analysis code {code_fingerprint()}\n")
     previous = STAMP.read_text() if STAMP.exists() else None
     if previous == current:
         return "frozen results match the data in use"
@@ -29,4 +41,4 @@ def guard_freeze(study: StudyData) -> str:
         shutil.rmtree(FREEZE_DIR)
     STAMP.parent.mkdir(parents=True, exist_ok=True)
     STAMP.write_text(current)
-    return "data changed since the last render: frozen results cleared"
+    return "data, settings or analysis code changed since the last render: frozen results cleared"

@@ -30,7 +30,7 @@ from .display import ReportTable
 from .results import LANDMARK_MONTHS, data_fingerprint
 from .schema import CTCAE_TERMS
 from .simulate import PUBLISHED, PUBLISHED_N
-from .tables import fmt_ci, fmt_months, fmt_n_pct_prose, fmt_number, fmt_p, fmt_pct
+from .tables import fmt_bc_interval, fmt_ci, fmt_months, fmt_n_pct_prose, fmt_number, fmt_p_phrase, fmt_pct
 from .validation import StudyData
 
 #: Python packages whose versions the reproducibility appendix lists (distribution names).
@@ -74,11 +74,6 @@ def _rate(rate: Mapping[str, Any], total: int) -> Phrase:
                   f"{fmt_ci(*rate['ci'])}%)")
 
 
-def _p_phrase(p: float | None) -> str:
-    text = fmt_p(p)
-    return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
-
-
 def _hr(entry: Mapping[str, Any]) -> str:
     return f"HR {fmt_number(entry['hr'], 2)}, 95% CI {fmt_ci(*entry['ci'], digits=2)}"
 
@@ -102,7 +97,7 @@ def _subgroup_finding(entry: Mapping[str, Any], comparison: str) -> Phrase:
     medians = (f"median {fmt_months(entry['median'][level])} versus "
                f"{fmt_months(entry['median'][reference])} months")
     return Phrase(f"{direction} {comparison} ({medians}; {_hr(entry)}; log-rank "
-                  f"{_p_phrase(entry['logrank_p'])})")
+                  f"{fmt_p_phrase(entry['logrank_p'])})")
 
 
 # -------------------------------------------------------------------------------- summary
@@ -119,8 +114,8 @@ def summary_facts(results: Mapping[str, Any]) -> SimpleNamespace:
         events=Phrase(fmt_n_pct_prose(pfs["events"], n)),
         median=Phrase(fmt_months(pfs["median"])),
         ci_symmetric=Phrase(fmt_ci(*pfs["ci_symmetric"])),
-        median_bc=Phrase(fmt_months(pfs["median_brookmeyer_crowley"])),
-        ci_bc=Phrase(fmt_ci(*pfs["ci_brookmeyer_crowley"])),
+        ci_bc=Phrase(fmt_bc_interval(pfs["median"], pfs["median_brookmeyer_crowley"],
+                                     *pfs["ci_brookmeyer_crowley"])),
         followup=Phrase(fmt_months(pfs["followup_median"])),
         orr=_rate(response["orr"], n),
         dcr=_rate(response["dcr"], n),
@@ -138,6 +133,7 @@ def summary_facts(results: Mapping[str, Any]) -> SimpleNamespace:
 def study_facts(study: StudyData) -> SimpleNamespace:
     """Design facts of the data in use (centres, treatment window, cut-off, data source) and the
     definitional constants the code applies, as Phrases for the summary and methods."""
+    from .cox import EPV_MINIMUM  # the events-per-parameter minimum flagged in the Cox table
     from .subgroups import SELECTION_THRESHOLD  # the multivariable model's entry rule
 
     patients = study.patients
@@ -159,6 +155,7 @@ def study_facts(study: StudyData) -> SimpleNamespace:
         metastatic_primary_months=Phrase(_whole(METASTATIC_PRIMARY_MONTHS)),
         adjuvant_primary_months=Phrase(_whole(ADJUVANT_PRIMARY_MONTHS)),
         selection_threshold=Phrase(_whole(SELECTION_THRESHOLD)),
+        epv_minimum=Phrase(_whole(EPV_MINIMUM)),
     )
 
 

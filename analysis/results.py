@@ -18,7 +18,7 @@ from .validation import StudyData
 
 LANDMARK_MONTHS = (6, 12, 18, 24)
 
-#: The two pre-specified subgroup factors: column -> (level of interest, reference level).
+#: The two subgroup factors of the paper's findings: column -> (level compared, reference level).
 KEY_SUBGROUPS = {
     "tdm1_benefit": ("yes", "no"),
     "trastuzumab_resistance": ("acquired", "primary"),

@@ -48,14 +48,16 @@ CTCAE_TERMS: dict[str, str] = {
     "Sepsis": "Sepsis",
 }
 
-#: Screening-log outcomes: `included` or one exclusion reason (code -> display text).
+#: Screening-log outcomes: `included` or one exclusion reason (code -> display text). Every
+#: treated patient who meets the criteria is analysed: a patient with no evaluable response
+#: is included and counted as NE (a non-responder), never excluded.
 SCREENING_OUTCOMES: dict[str, str] = {
     "included": "Included in the analysis",
     "her2_not_confirmed": "HER2 positivity not confirmed",
     "no_tdm1_progression": "No documented progression on T-DM1",
     "tki_not_after_tdm1": "TKI not started after T-DM1 failure",
     "tki_in_clinical_trial": "TKI given within a clinical trial",
-    "no_response_assessment": "No tumour assessment after TKI start",
+    "outside_enrolment_window": "First TKI dose outside the enrolment period",
     "incomplete_records": "Incomplete treatment records",
 }
 
@@ -64,7 +66,8 @@ SCREENING_OUTCOMES: dict[str, str] = {
 IDENTIFIER_NAME_PATTERNS = (
     "name", "phone", "mobile", "telephone", "email", "address", "street", "postcode",
     "zip", "national_id", "id_number", "idcard", "id_card", "passport", "ssn",
-    "mrn", "medical_record", "hospital_number", "record_number", "birth",
+    "mrn", "medical_record", "hospital_number", "hospital_id", "record_number", "birth",
+    "dob", "initials", "insurance", "admission_number",
 )
 
 
@@ -178,8 +181,10 @@ PATIENTS = Table(
               "empty if none.", nullable=True),
         _date("death_date", "Death from any cause; empty if alive at last contact.",
               nullable=True),
-        _date("last_assessment_date", "Last tumour assessment or follow-up contact (the PFS "
-              "censoring date for a patient alive without progression)."),
+        _date("last_assessment_date", "Last tumour assessment (RECIST 1.1): the PFS censoring "
+              "date for a patient alive without progression, and where stable disease ends for "
+              "the 24-week clinical-benefit rule when there was no progression; for a patient who "
+              "progressed, the last assessment (on or after progression)."),
         Column("best_overall_response", "category", "Best overall response on the TKI regimen "
                "(RECIST 1.1; NE = not evaluable).", allowed=RESPONSE_CODES),
         _flag("dose_reduction", "TKI dose reduced for toxicity."),

@@ -103,7 +103,7 @@ _AE_RATES = {
 
 _EXCLUSIONS = {  # reason -> count per 66 included
     "no_tdm1_progression": 7, "tki_not_after_tdm1": 5, "tki_in_clinical_trial": 4,
-    "no_response_assessment": 4, "her2_not_confirmed": 2, "incomplete_records": 2,
+    "outside_enrolment_window": 4, "her2_not_confirmed": 2, "incomplete_records": 2,
 }
 
 

@@ -61,16 +61,6 @@ FISHER_METHOD = ("Fisher's exact test, two-sided, on the 2×2 table of subgroup 
                  "(scipy.stats.fisher_exact; the same p as R's fisher.test)")
 
 
-def key_factors(factors: Mapping[str, str] = FACTORS) -> dict[str, str]:
-    """The key factors with their reference levels."""
-    return {v: r for v, r in factors.items() if v in KEY_FACTORS}
-
-
-def candidate_factors(factors: Mapping[str, str] = FACTORS) -> dict[str, str]:
-    """The factors that enter the multivariable model only if selected (all but the key factors)."""
-    return {v: r for v, r in factors.items() if v not in KEY_FACTORS}
-
-
 # ---------------------------------------------------------------------------------------------
 # PFS by level: counts, medians, log-rank
 

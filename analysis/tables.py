@@ -141,6 +141,29 @@ def fmt_p(p: float | None) -> str:
     return "<0.001" if float(p) < 0.001 else fmt_number(p, 3)
 
 
+def fmt_p_phrase(p: float | None, prefix: str = "p") -> str:
+    """A p-value for text and figures: 'p = 0.015', 'p < 0.001', 'p not computed' (as `fmt_p`)."""
+    text = fmt_p(p)
+    if text == "NA":
+        return f"{prefix} not computed".strip()
+    if not prefix:
+        return text
+    return f"{prefix} < 0.001" if text.startswith("<") else f"{prefix} = {text}"
+
+
+def fmt_bc_interval(quoted_median: float | None, bc_median: float | None,
+                    lower: float | None, upper: float | None) -> str:
+    """A Brookmeyer–Crowley interval for text, naming R's median when it differs from the one quoted.
+
+    The text quotes the median as SPSS reports it (first time S ≤ 0.5); R takes the midpoint
+    where the curve sits at exactly 0.5, so the two can differ and the interval belongs to R's.
+    """
+    interval = fmt_ci(lower, upper)
+    if fmt_months(quoted_median) == fmt_months(bc_median):
+        return interval
+    return f"{interval} (around R's median of {fmt_months(bc_median)})"
+
+
 def suppression_note(small_cell_threshold: int | None) -> list[str]:
     """The footnote that states a small-cell threshold (empty list when none is set)."""
     if small_cell_threshold is None:
@@ -298,31 +321,27 @@ def study_flow_counts(screening: pd.DataFrame) -> pd.DataFrame:
     return flow
 
 
-def study_flow_table(screening: pd.DataFrame) -> ReportTable:
-    """The study flow as a table: screened, excluded with reasons (indented), analysed."""
-    flow = study_flow_counts(screening)
-    frame = pd.DataFrame({"Step": flow["label"], "Patients": flow["n"].astype(str)})
-    return ReportTable(frame, notes=["Reasons are listed largest first; one reason per patient."],
-                       indent=[1 if s == "reason" else 0 for s in flow["stage"]])
-
-
 # ============================================================================ efficacy tables
-def response_table(dataset: pd.DataFrame, conf_level: float = 0.95) -> ReportTable:
+def response_table(dataset: pd.DataFrame, conf_level: float = 0.95,
+                   small_cell_threshold: int | None = None) -> ReportTable:
     """Best overall response (every RECIST category) and ORR, DCR, CBR with exact intervals."""
     n = len(dataset)
     ci_label = f"{conf_level:.0%} CI, %"
     best = response.best_response_table(dataset)
     rates = response.response_rates(dataset, conf_level)
     rows = [{"section": "Best overall response", "Response": RESPONSE_ROW_LABELS[r.code],
-             f"N = {n}": fmt_n_pct(r.n, n), ci_label: ""} for r in best.itertuples()]
+             f"N = {n}": fmt_n_pct(r.n, n, small_cell_threshold=small_cell_threshold), ci_label: ""}
+            for r in best.itertuples()]
     rows += [{"section": "Response rates", "Response": f"{r.name} ({r.definition})",
-              f"N = {n}": fmt_n_pct(r.n, r.total), ci_label: fmt_ci(r.lower, r.upper)}
+              f"N = {n}": fmt_n_pct(r.n, r.total, small_cell_threshold=small_cell_threshold),
+              ci_label: fmt_ci(r.lower, r.upper)}
              for r in rates.itertuples()]
     notes = ["n (%). N = all treated patients; not evaluable (NE) counts as non-response.",
              "Response by RECIST 1.1. ORR = CR + PR; DCR = CR + PR + SD; CBR = CR + PR + SD "
              "lasting at least 24 weeks, from the first TKI dose.",
              f"{conf_level:.0%} CI: exact (Clopper–Pearson) interval."]
-    return ReportTable(pd.DataFrame(rows), notes=notes, groups="section")
+    return ReportTable(pd.DataFrame(rows), notes=notes + suppression_note(small_cell_threshold),
+                       groups="section")
 
 
 def median_table(time: Iterable[float], event: Iterable[int], conf_level: float = 0.95,
@@ -346,7 +365,7 @@ def median_table(time: Iterable[float], event: Iterable[int], conf_level: float 
 
 
 def landmark_table(landmark_frame: pd.DataFrame, endpoint: str = "PFS",
-                   conf_level: float = 0.95) -> ReportTable:
+                   conf_level: float = 0.95, small_cell_threshold: int | None = None) -> ReportTable:
     """Kaplan–Meier rates at landmark times (from survival.landmark_survival), 95% CI and at risk.
 
     `conf_level` only labels the column: give the level the frame was computed with.
@@ -360,13 +379,14 @@ def landmark_table(landmark_frame: pd.DataFrame, endpoint: str = "PFS",
             f"{endpoint}, %": "NE" if beyond_data else fmt_pct(100 * r.estimate),
             f"{conf_level:.0%} CI, %": "NE" if beyond_data else fmt_ci(100 * r.lower, 100 * r.upper,
                                                                       missing="NA"),
-            "At risk": str(int(r.n_risk)),
+            "At risk": fmt_count(int(r.n_risk), small_cell_threshold),
         })
     notes = ["Kaplan–Meier estimates with log-transform pointwise intervals (R survival default). "
              "At risk: patients still under observation at the landmark (R's risk set)."]
     if any(row["At risk"] == "0" and row[f"{endpoint}, %"] == "NE" for row in rows):
         notes.append("NE = not estimable (no patient followed that long).")
-    return ReportTable(pd.DataFrame(rows), notes=notes, align={"Landmark": "left"})
+    return ReportTable(pd.DataFrame(rows), notes=notes + suppression_note(small_cell_threshold),
+                       align={"Landmark": "left"})
 
 
 # ============================================================================== safety tables

@@ -67,8 +67,21 @@ def test_worst_grade_is_kept_once_per_patient_and_term():
 
 def test_analysis_dataset_has_one_row_per_patient_and_pseudonymous_sequence(study, dataset):
     assert len(dataset) == len(study.patients)
-    assert dataset["sequence"].tolist() == list(range(1, len(dataset) + 1))
+    assert sorted(dataset["sequence"]) == list(range(1, len(dataset) + 1))
+    # not the row order, and not the number inside the source id
+    assert dataset["sequence"].tolist() != list(range(1, len(dataset) + 1))
+    id_numbers = dataset["patient_id"].str.extract(r"(\d+)$")[0].astype(int)
+    assert (dataset["sequence"] == id_numbers).mean() < 0.1
     required = {"patient_id", "pfs_months", "pfs_event", "best_overall_response",
                 "tdm1_benefit", "trastuzumab_resistance"}
     assert required <= set(dataset.columns)
     assert dataset["prior_lines"].equals(study.patients["tki_line"] - 1)
+
+
+def test_sequence_does_not_depend_on_row_order(study):
+    from analysis.derive import analysis_dataset
+
+    shuffled = study.patients.sample(frac=1, random_state=3).reset_index(drop=True)
+    before = analysis_dataset(study.patients).set_index("patient_id")["sequence"]
+    after = analysis_dataset(shuffled).set_index("patient_id")["sequence"]
+    assert after.sort_index().equals(before.sort_index())

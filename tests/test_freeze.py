@@ -30,3 +30,14 @@ def test_frozen_results_survive_only_for_the_same_data(project: Path, data_copy:
     (data_copy / "adverse_events.csv").write_text("\n".join(rows[:-1]) + "\n")
     assert "cleared" in freeze.guard_freeze(load_study(data_copy))
     assert not (project / "_freeze").exists()
+
+
+def test_a_change_of_setting_or_code_also_clears_frozen_results(project: Path, monkeypatch):
+    synthetic = load_study(BUNDLED_DATA)
+    freeze.guard_freeze(synthetic)
+    (project / "_freeze").mkdir()
+    monkeypatch.setenv("TKI_SMALL_CELL_THRESHOLD", "5")
+    assert "cleared" in freeze.guard_freeze(synthetic)
+    (project / "_freeze").mkdir()
+    monkeypatch.setattr(freeze, "code_fingerprint", lambda: "edited")
+    assert "cleared" in freeze.guard_freeze(synthetic)

@@ -258,13 +258,6 @@ def test_study_flow_counts_equal_the_screening_log(study):
     assert flow.stage.tolist()[:2] == ["screened", "excluded"] and flow.stage.iloc[-1] == "analysed"
 
 
-def test_study_flow_table_shows_the_same_counts(study):
-    flow = tables.study_flow_counts(study.screening)
-    table = tables.study_flow_table(study.screening)
-    assert table.to_frame()["Patients"].tolist() == flow["n"].astype(str).tolist()
-    assert [i > 0 for i in table.indent] == (flow.stage == "reason").tolist()
-
-
 # ---------------------------------------------------------------------------------- response
 def test_response_table_counts_and_exact_intervals(dataset):
     table = tables.response_table(dataset)
@@ -385,7 +378,7 @@ def test_toxicity_actions_equal_the_data(dataset):
 
 def test_every_builder_returns_a_report_table(study, dataset):
     built = [tables.baseline_characteristics(dataset), tables.treatment_history(dataset),
-             tables.tki_regimens(dataset), tables.study_flow_table(study.screening),
+             tables.tki_regimens(dataset),
              tables.response_table(dataset), tables.median_table(dataset.pfs_months, dataset.pfs_event),
              tables.landmark_table(landmark_survival(dataset.pfs_months, dataset.pfs_event)),
              tables.adverse_event_report(study.adverse_events, len(dataset)),

@@ -11,17 +11,17 @@ from .. import figures, tables
 from ..context import Phrase, ReportContext
 from ..display import ReportTable
 from ..response import response_rates
+from ..results import LANDMARK_MONTHS as LANDMARKS  # one list of landmark times for the report
 from ..survival import landmark_survival, median_brookmeyer_crowley, median_followup, median_symmetric_spss
-from ..tables import fmt_ci, fmt_months, fmt_n_pct_prose, fmt_pct
+from ..tables import fmt_bc_interval, fmt_ci, fmt_months, fmt_n_pct_prose, fmt_pct
 from . import artifact
 
-LANDMARKS = (6, 12, 18, 24)
 SWIMMER_MAX_PATIENTS = 100
 
 
 @artifact("fig-pfs", "Progression-free survival from the first TKI dose: Kaplan–Meier estimate with "
           "95% pointwise confidence band (log transform), censoring ticks, the median, and "
-          "the numbers at risk every 3 months.")
+          "the numbers at risk at each tick of the time axis.")
 def pfs_curve(ctx: ReportContext) -> Figure:
     return figures.km_figure(ctx.data["pfs_months"], ctx.data["pfs_event"])
 
@@ -32,15 +32,17 @@ def median_pfs_table(ctx: ReportContext) -> ReportTable:
     return tables.median_table(ctx.data["pfs_months"], ctx.data["pfs_event"])
 
 
-@artifact("tbl-landmarks", "Progression-free survival rates at 6, 12, 18 and 24 months.")
+@artifact("tbl-landmarks", "Progression-free survival rates at "
+          f"{', '.join(str(m) for m in LANDMARKS[:-1])} and {LANDMARKS[-1]} months.")
 def landmark_pfs_table(ctx: ReportContext) -> ReportTable:
-    return tables.landmark_table(landmark_survival(ctx.data["pfs_months"], ctx.data["pfs_event"], LANDMARKS))
+    rates = landmark_survival(ctx.data["pfs_months"], ctx.data["pfs_event"], LANDMARKS)
+    return tables.landmark_table(rates, small_cell_threshold=ctx.small_cell_threshold)
 
 
 @artifact("tbl-response", "Best overall response (RECIST 1.1) and response rates with exact 95% "
           "confidence intervals.")
 def response_summary(ctx: ReportContext) -> ReportTable:
-    return tables.response_table(ctx.data)
+    return tables.response_table(ctx.data, small_cell_threshold=ctx.small_cell_threshold)
 
 
 @artifact("fig-swimmer", "Time on TKI-based therapy per patient (pseudonymous sequence numbers), "
@@ -78,8 +80,7 @@ def facts(ctx: ReportContext) -> SimpleNamespace:
         censored=Phrase(fmt_n_pct_prose(int((event == 0).sum()), ctx.n)),
         median=Phrase(fmt_months(spss.estimate)),
         ci_symmetric=Phrase(fmt_ci(spss.lower, spss.upper)),
-        median_bc=Phrase(fmt_months(bc.estimate)),
-        ci_bc=Phrase(fmt_ci(bc.lower, bc.upper)),
+        ci_bc=Phrase(fmt_bc_interval(spss.estimate, bc.estimate, bc.lower, bc.upper)),
         followup=Phrase(fmt_months(follow.estimate)),
         followup_ci=Phrase(fmt_ci(follow.lower, follow.upper)),
         landmarks=Phrase(", ".join(landmark_text[:-1]) + " and " + landmark_text[-1]),

@@ -14,7 +14,7 @@ from .. import figures, subgroup_tables
 from ..context import Phrase, ReportContext
 from ..display import ReportTable
 from ..subgroups import KEY_FACTORS, SubgroupResults, analyse, not_estimable_levels
-from ..tables import fmt_ci, fmt_months, fmt_number, fmt_p
+from ..tables import fmt_ci, fmt_months, fmt_number, fmt_p, fmt_p_phrase
 from . import artifact
 
 # One analysis per context: the Cox fits take minutes at N = 100,000, and several artifacts and
@@ -39,16 +39,16 @@ def _km(ctx: ReportContext, variable: str) -> Figure:
 
 
 @artifact("fig-pfs-tdm1", "Progression-free survival by prior T-DM1 benefit: Kaplan–Meier estimates "
-          "with 95% pointwise confidence bands (log transform), censoring marks (+), medians, the "
-          "log-rank p and the numbers at risk per group every 3 months. Exploratory.")
+          "with 95% pointwise confidence bands (log transform), censoring ticks, medians, the "
+          "log-rank p and the numbers at risk per group at each tick of the time axis. Exploratory.")
 def pfs_by_tdm1_benefit(ctx: ReportContext) -> Figure:
     return _km(ctx, "tdm1_benefit")
 
 
 @artifact("fig-pfs-resistance", "Progression-free survival by type of trastuzumab resistance "
           "(acquired or primary): Kaplan–Meier estimates with 95% pointwise confidence bands (log "
-          "transform), censoring marks (+), medians, the log-rank p and the numbers at risk per "
-          "group every 3 months. Exploratory.")
+          "transform), censoring ticks, medians, the log-rank p and the numbers at risk per "
+          "group at each tick of the time axis. Exploratory.")
 def pfs_by_resistance(ctx: ReportContext) -> Figure:
     return _km(ctx, "trastuzumab_resistance")
 
@@ -100,12 +100,6 @@ LEVEL_WORDS = {
 COMPARED_LEVEL = {"tdm1_benefit": "yes", "trastuzumab_resistance": "acquired"}
 
 
-def _p_phrase(p: float) -> str:
-    text = fmt_p(p)
-    return "p not computed" if text == "NA" else (f"p {text[0]} {text[1:]}" if text.startswith("<")
-                                                 else f"p = {text}")
-
-
 def _median_phrase(median: float, lower: float, upper: float) -> str:
     """'15.2 months (95% CI 8.4 to not reached)': limits not reached (NaN) in words, not "NR"."""
     if pd.isna(median):
@@ -121,7 +115,7 @@ def _hr_phrase(row) -> str:
     if row is None or not np.isfinite(row.hr):
         return "not estimable"
     return (f"{fmt_number(row.hr, 2)} (95% CI {fmt_ci(row.lower, row.upper, 2)}; "
-            f"{_p_phrase(row.p)})")
+            f"{fmt_p_phrase(row.p)})")
 
 
 def _key_facts(r: SubgroupResults, variable: str) -> dict[str, Phrase]:
@@ -138,7 +132,7 @@ def _key_facts(r: SubgroupResults, variable: str) -> dict[str, Phrase]:
 
     return {
         "medians": Phrase(medians),
-        "logrank": Phrase(_p_phrase(summary["logrank_p"].iloc[0])),
+        "logrank": Phrase(fmt_p_phrase(summary["logrank_p"].iloc[0])),
         "hr": Phrase(_hr_phrase(row(r.univariable))),
         "hr_adjusted": Phrase(_hr_phrase(row(r.multivariable.table))),
     }
@@ -165,7 +159,7 @@ def facts(ctx: ReportContext) -> SimpleNamespace:
         ph_text = "could not be computed"
     else:
         global_row = r.ph[r.ph["variable"] == "GLOBAL"].iloc[0]
-        ph_text = (f"gave a global {_p_phrase(global_row.p)}" if global_row.estimable
+        ph_text = (f"gave a global {fmt_p_phrase(global_row.p)}" if global_row.estimable
                    else "is not meaningful (a level without a finite hazard ratio)")
         smallest = r.ph[r.ph["variable"] != "GLOBAL"].sort_values("p").iloc[0]
         ph_text += (f"; the smallest per-factor p was {fmt_p(smallest.p)} "
