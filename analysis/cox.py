@@ -76,18 +76,20 @@ class CoxResult:
 # Data preparation
 
 
-def _as_level_labels(values: pd.Series) -> pd.Series:
+def level_labels(values: pd.Series) -> pd.Series:
     """Factor values as strings (missing stays missing), so '1' and 1 name the same level."""
     return values.astype(str).astype(object).where(values.notna(), None)
 
 
-def _level_order(values: pd.Series, labels: pd.Series, reference: str) -> list[str]:
-    """Levels present in the data: reference first, then categorical order if given, else sorted."""
-    present = set(labels.dropna())
+def level_order(values: pd.Series, reference: str | None = None) -> list[str]:
+    """Levels present: the reference first (if present), then categorical order if any, else sorted."""
+    present = set(level_labels(values).dropna())
     if isinstance(values.dtype, pd.CategoricalDtype):
         ordered = [str(c) for c in values.cat.categories if str(c) in present]
     else:
         ordered = sorted(present)
+    if reference is None or reference not in present:
+        return ordered
     return [reference] + [level for level in ordered if level != reference]
 
 
@@ -104,7 +106,7 @@ def _dummy_coding(
     A factor with a single observed level gets no column and a note; a reference level absent from
     the analysed patients raises ValueError.
     """
-    labels = {v: _as_level_labels(analysed[v]) for v in factors}
+    labels = {v: level_labels(analysed[v]) for v in factors}
     levels: dict[str, list[str]] = {}
     notes: list[str] = []
     for variable, reference in factors.items():
@@ -113,7 +115,7 @@ def _dummy_coding(
             raise ValueError(
                 f"reference level {reference!r} of {variable!r} not among analysed values {present}"
             )
-        levels[variable] = _level_order(analysed[variable], labels[variable], reference)
+        levels[variable] = level_order(analysed[variable], reference)
         if len(present) < 2:
             notes.append(
                 f"{variable}: only one level ({reference!r}) among analysed patients; factor omitted"

@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from . import cox
+from .cox import level_labels, level_order
 from .survival import logrank_test, median_brookmeyer_crowley
 
 #: Baseline factor -> reference level, in table order (key factors first). The same dictionary as
@@ -65,24 +66,6 @@ FISHER_METHOD = ("Fisher's exact test, two-sided, on the 2×2 table of subgroup 
 # PFS by level: counts, medians, log-rank
 
 
-def _labels(values: pd.Series) -> pd.Series:
-    """Factor values as text (missing stays missing), so '0' and 0 name the same level."""
-    return values.astype(str).astype(object).where(values.notna(), None)
-
-
-def level_order(values: pd.Series, reference: str | None = None) -> list[str]:
-    """Levels present: the reference first, then categorical order if any, else sorted."""
-    labels = _labels(values)
-    present = set(labels.dropna())
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        ordered = [str(c) for c in values.cat.categories if str(c) in present]
-    else:
-        ordered = sorted(present)
-    if reference is None or reference not in present:
-        return ordered
-    return [reference] + [level for level in ordered if level != reference]
-
-
 def pfs_by_level(data: pd.DataFrame, variable: str, reference: str | None = None,
                  duration: str = "pfs_months", event: str = "pfs_event",
                  conf_level: float = 0.95) -> pd.DataFrame:
@@ -92,7 +75,7 @@ def pfs_by_level(data: pd.DataFrame, variable: str, reference: str | None = None
     ``logrank_*`` (the same on every row) is the log-rank test across the levels (R's survdiff);
     ``missing`` counts patients without a recorded value, left out of every row and of the test.
     """
-    labels = _labels(data[variable])
+    labels = level_labels(data[variable])
     time = data[duration].to_numpy(float)
     status = data[event].to_numpy(float)
     levels = level_order(data[variable], reference)
@@ -231,7 +214,7 @@ RESPONSE_SPLITS: tuple[Split, ...] = (
 
 def split_labels(data: pd.DataFrame, split: Split) -> pd.Series:
     """The split's level (``split.level`` or ``split.other``) per patient; missing stays missing."""
-    labels = _labels(data[split.variable])
+    labels = level_labels(data[split.variable])
     recorded = labels.notna()
     if not split.pooled:
         unexpected = sorted(set(labels[recorded]) - {split.level, split.other})
@@ -274,7 +257,7 @@ def response_by_subgroup(data: pd.DataFrame, splits: Sequence[Split] = RESPONSE_
         orr_n = counts[(orr, "sum")].to_numpy(int)
         cbr_n = counts[(cbr, "sum")].to_numpy(int)
         orr_p, cbr_p = fisher_2x2(orr_n, n), fisher_2x2(cbr_n, n)
-        originals = _labels(data[split.variable])
+        originals = level_labels(data[split.variable])
         for i, level in enumerate(levels):
             members = sorted(set(originals[labels == level].dropna()))
             with np.errstate(invalid="ignore", divide="ignore"):

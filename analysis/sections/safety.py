@@ -9,7 +9,8 @@ from matplotlib.figure import Figure
 from .. import figures, tables
 from ..context import Phrase, ReportContext
 from ..display import ReportTable
-from ..safety import adverse_event_table, any_event_summary, fatal_events, grade_distribution
+from ..safety import (adverse_event_table, any_event_summary, fatal_events, grade_distribution,
+                      toxicity_actions)
 from ..tables import fmt_n_pct_prose
 from . import artifact
 
@@ -38,10 +39,11 @@ def facts(ctx: ReportContext) -> SimpleNamespace:
     terms = adverse_event_table(ctx.study.adverse_events, n)
     overall = any_event_summary(ctx.study.adverse_events, n).set_index("category")["n"]
     top = terms.head(3)
-    top_text = ", ".join(f"{r.label.lower()} in {fmt_n_pct_prose(r.any_grade, n)}" for r in top.itertuples())
+    parts = [f"{r.label.lower()} in {fmt_n_pct_prose(r.any_grade, n)}" for r in top.itertuples()]
+    top_text = ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else "".join(parts)
     severe = terms.sort_values(["grade_3_plus", "any_grade"], ascending=False, kind="stable").iloc[0]
     fatal = fatal_events(ctx.study.adverse_events, ctx.data.set_index("patient_id")["sequence"])
-    actions = ctx.data[["dose_reduction", "dose_interruption", "discontinued_for_toxicity"]].sum()
+    actions = toxicity_actions(ctx.data).set_index("action")["n"]
     return SimpleNamespace(
         any_event=Phrase(fmt_n_pct_prose(int(overall["Any adverse event"]), n)),
         grade_3=Phrase(fmt_n_pct_prose(int(overall["Any grade ≥ 3 adverse event"]), n)),
@@ -51,7 +53,7 @@ def facts(ctx: ReportContext) -> SimpleNamespace:
         fatal=Phrase("no grade 5 (fatal) adverse event was recorded" if fatal.empty else
                      f"{len(fatal):,} grade 5 (fatal) adverse event(s) were recorded: "
                      + "; ".join(f"patient {r.patient} ({r.term.lower()})" for r in fatal.itertuples())),
-        reductions=Phrase(fmt_n_pct_prose(int(actions["dose_reduction"]), n)),
-        interruptions=Phrase(fmt_n_pct_prose(int(actions["dose_interruption"]), n)),
-        discontinuations=Phrase(fmt_n_pct_prose(int(actions["discontinued_for_toxicity"]), n)),
+        reductions=Phrase(fmt_n_pct_prose(int(actions["Dose reduction"]), n)),
+        interruptions=Phrase(fmt_n_pct_prose(int(actions["Dose interruption"]), n)),
+        discontinuations=Phrase(fmt_n_pct_prose(int(actions["Discontinuation for toxicity"]), n)),
     )
