@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import matplotlib as mpl
+import seaborn
 
 # ---------------------------------------------------------------------------------- sizes
 SINGLE_COLUMN_INCHES = 3.5  # 89 mm
@@ -134,8 +135,14 @@ def group_colours(variable: str | None, levels: Sequence[object]) -> dict[object
 
 # ------------------------------------------------------------------------------ rcParams
 def project_rc() -> dict[str, object]:
-    """matplotlib rcParams of the project style: sans-serif 8 pt, thin lines, text kept as text."""
+    """matplotlib rcParams of the project style: sans-serif 8 pt, thin lines, text kept as text.
+
+    Built on seaborn's "ticks" style and "paper" context (white background, outward ticks,
+    no grid), then the project's own sizes, colours and vector settings on top.
+    """
+    base = {**seaborn.axes_style("ticks"), **seaborn.plotting_context("paper")}
     return {
+        **base,
         "font.family": "sans-serif",
         "font.sans-serif": ["Arial", "Helvetica", "Liberation Sans", "DejaVu Sans"],
         "font.size": BASE_FONT_SIZE,
