@@ -17,7 +17,9 @@ cross-reference div (``::: {#tbl-...}``) whose last paragraph is the caption, so
 from __future__ import annotations
 
 import html
+import io
 import re
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -215,8 +217,29 @@ class ReportTable:
             notes = book.create_sheet("notes")
             for note in self.notes:
                 notes.append([note])
-        book.save(xlsx_path)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        xlsx_path.write_bytes(_without_timestamps(buffer.getvalue()))
         return csv_path, xlsx_path
+
+
+_FIXED_TIME = "2000-01-01T00:00:00Z"
+
+
+def _without_timestamps(xlsx: bytes) -> bytes:
+    """The same workbook with fixed file times and document dates, so equal tables give equal bytes."""
+    source = zipfile.ZipFile(io.BytesIO(xlsx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                              rb"\g<1>" + _FIXED_TIME.encode() + rb"\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, data)
+    return out.getvalue()
 
 
 def read_saved(path: str | Path) -> pd.DataFrame:

@@ -175,6 +175,7 @@ def project_rc() -> dict[str, object]:
         "savefig.facecolor": "white",
         # Vector output: editable text in SVG, TrueType (not Type 3) fonts in PDF and PS.
         "svg.fonttype": "none",
+        "svg.hashsalt": "tki-after-tdm1",  # fixed element ids: the same figure gives the same SVG
         "pdf.fonttype": 42,
         "ps.fonttype": 42,
     }
