@@ -357,7 +357,10 @@ def median_table(time: Iterable[float], event: Iterable[int], conf_level: float 
         {"Interval method": "Brookmeyer–Crowley, log transform (R survival default)",
          median: fmt_months(bc.estimate), ci: fmt_ci(bc.lower, bc.upper)},
     ])
+    follow = survival.median_followup(t, e, conf_level)
     notes = [f"N = {t.size}, events = {int(e.sum())}. NR = not reached.",
+             f"Median follow-up (reverse Kaplan–Meier): {fmt_months(follow.estimate)} months "
+             f"({conf_level:.0%} CI {fmt_ci(follow.lower, follow.upper)}).",
              "Symmetric: median ± z·SE, SE from the Greenwood SE of S(median) over a crude density "
              "(Klein & Moeschberger); Brookmeyer–Crowley: times where the log-transform pointwise "
              "band crosses 0.5."]

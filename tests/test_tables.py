@@ -12,7 +12,7 @@ from scipy.stats import binomtest
 from analysis import tables
 from analysis.display import ReportTable
 from analysis.schema import CTCAE_TERMS, RESPONSE_CODES, SCREENING_OUTCOMES
-from analysis.survival import landmark_survival, median_brookmeyer_crowley, median_symmetric_spss
+from analysis.survival import landmark_survival, median_brookmeyer_crowley, median_followup, median_symmetric_spss
 
 N_PCT = re.compile(r"^(\d+) \((\d+\.\d)\)$")
 MEDIAN_RANGE = re.compile(r"^([\d.]+) \(([\d.]+)–([\d.]+)\)$")
@@ -386,3 +386,10 @@ def test_every_builder_returns_a_report_table(study, dataset):
     for table in built:
         assert isinstance(table, ReportTable) and len(table) > 0 and table.notes
         assert "<caption" not in table._repr_html_()
+
+
+def test_median_table_states_the_reverse_km_follow_up(dataset):
+    follow = median_followup(dataset.pfs_months, dataset.pfs_event)
+    table = tables.median_table(dataset.pfs_months, dataset.pfs_event)
+    expected = f"Median follow-up (reverse Kaplan–Meier): {tables.fmt_months(follow.estimate)} months"
+    assert any(note.startswith(expected) for note in table.notes)
