@@ -9,8 +9,6 @@ statistics 1e-6 relative; counts exact. Levels that R can only report as a diver
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,8 +23,8 @@ from analysis.cox import (
     univariable_cox,
 )
 
-REFERENCE_DIR = Path(os.environ.get("SURVIVAL_REFERENCE_DIR", Path(__file__).parent / "reference"))
-FIXTURES = REFERENCE_DIR / "fixtures"
+from tests_paths import FIXTURES, read_fixture
+
 RTOL = 1e-6
 
 SYNTHETIC_SKIP = pytest.mark.skipif(
@@ -35,15 +33,6 @@ SYNTHETIC_SKIP = pytest.mark.skipif(
     "--out tests/reference/synthetic_derived.csv` then `Rscript tests/reference/make_reference.R`",
 )
 COHORTS = ["gbsg2", pytest.param("synthetic", marks=SYNTHETIC_SKIP)]
-
-
-def read_fixture(name: str, text_columns: list[str] | None = None) -> pd.DataFrame:
-    """A fixture CSV; R's NA becomes NaN and ``text_columns`` stay strings (e.g. ecog '0')."""
-    dtype = {c: str for c in text_columns or []}
-    return pd.read_csv(
-        FIXTURES / f"{name}.csv", keep_default_na=False, na_values=["NA"],
-        float_precision="round_trip", dtype=dtype, encoding="utf-8",
-    )
 
 
 class Cohort:

@@ -27,19 +27,12 @@ from analysis.sections import all_artifacts
 from analysis.sections import subgroups as section
 from analysis.survival import logrank_test, median_brookmeyer_crowley
 from analysis.tables import fmt_count, fmt_p
-from tests_paths import FIXTURES
+from tests_paths import FIXTURES, read_fixture
 
 RTOL = 1e-4
 HAS_R_FIXTURES = (FIXTURES / "synthetic_cox_models.csv").exists()
 needs_r = pytest.mark.skipif(not HAS_R_FIXTURES,
                              reason="synthetic R fixtures absent: see tests/reference/README.md")
-
-
-def read_fixture(name: str, text_columns: list[str] | None = None) -> pd.DataFrame:
-    """A fixture CSV as tests/test_cox.py reads it (R's NA -> NaN, factor columns kept as text)."""
-    dtype = {c: str for c in text_columns or []}
-    return pd.read_csv(FIXTURES / f"{name}.csv", keep_default_na=False, na_values=["NA"],
-                       float_precision="round_trip", dtype=dtype, encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

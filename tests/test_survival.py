@@ -7,8 +7,6 @@ counterpart; it is checked against arithmetic written out in the tests.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,11 +27,9 @@ from analysis.survival import (
     numbers_at_risk,
 )
 
-# SURVIVAL_REFERENCE_DIR lets the fixtures be regenerated elsewhere and checked before copying.
-REFERENCE_DIR = Path(os.environ.get("SURVIVAL_REFERENCE_DIR", Path(__file__).parent / "reference"))
-FIXTURES = REFERENCE_DIR / "fixtures"
 TOL = 1e-6
 Z95 = 1.959963984540054
+from tests_paths import FIXTURES, read_fixture
 
 SYNTHETIC_MISSING = not (FIXTURES / "synthetic_analysis_data.csv").exists()
 SYNTHETIC_SKIP = pytest.mark.skipif(
@@ -41,14 +37,6 @@ SYNTHETIC_SKIP = pytest.mark.skipif(
     reason="tests/reference/fixtures/synthetic_* absent: run `python -m analysis derive data/synthetic "
     "--out tests/reference/synthetic_derived.csv` then `Rscript tests/reference/make_reference.R`",
 )
-
-
-def read_fixture(name: str) -> pd.DataFrame:
-    """A fixture CSV with R's NA as NaN (and no other string treated as missing)."""
-    return pd.read_csv(
-        FIXTURES / f"{name}.csv", keep_default_na=False, na_values=["NA"],
-        float_precision="round_trip", encoding="utf-8",
-    )
 
 
 def _edge_names() -> list[str]:
