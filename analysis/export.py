@@ -8,6 +8,7 @@ data every file says so itself: a table note, a line at the foot of each figure.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -47,12 +48,26 @@ def export_supplement(ctx: ReportContext, out_dir: str | Path) -> list[Path]:
                 path = stem.with_suffix(f".{fmt}")
                 result.savefig(path, dpi=PNG_DPI if fmt == "png" else None, bbox_inches="tight",
                                metadata=_metadata(fmt))
+                if fmt == "svg":
+                    path.write_text(_stable_clip_ids(path.read_text(encoding="utf-8")), encoding="utf-8")
                 written.append(path)
             plt.close(result)
         captions.append(f"- `{item.label}` ({item.section}): {ctx.caption(item.label)}")
     index = out / "captions.md"
     index.write_text("\n".join(captions) + "\n", encoding="utf-8")
     return written + [index]
+
+
+_CLIP_ID = re.compile(r"\bp[0-9a-f]{10}\b")
+
+
+def _stable_clip_ids(svg: str) -> str:
+    """Number matplotlib's clip-path ids by first appearance (they hash object addresses)."""
+    numbering: dict[str, str] = {}
+
+    def renumber(match: re.Match) -> str:
+        return numbering.setdefault(match[0], f"clip{len(numbering) + 1:06d}")
+    return _CLIP_ID.sub(renumber, svg)
 
 
 def _metadata(fmt: str) -> dict | None:
