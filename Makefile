@@ -18,14 +18,14 @@ test: setup
 	$(PY) -m pytest
 
 # The main job: validate (stops on any data problem), export the supplement, then render the
-# book with Quarto, or, without Quarto, execute every section headless and say what to install.
+# book with Quarto (its pre-render step validates again and guards _freeze/), or, without
+# Quarto, execute every chapter headless and say what to install.
 report: setup
 	$(PY) -m analysis validate $(DATA)
 	$(PY) -m analysis export $(DATA) --out supplement
 	@if command -v quarto >/dev/null 2>&1; then \
-		$(PY) -m analysis freeze-guard $(DATA) && \
-		TKI_DATA_DIR="$(abspath $(DATA))" QUARTO_PYTHON="$(abspath $(PY))" \
-		QUARTO_VERSION="$$(quarto --version)" quarto render; \
+		PATH="$(abspath $(VENV))/bin:$$PATH" TKI_DATA_DIR="$(abspath $(DATA))" \
+		QUARTO_PYTHON="$(abspath $(PY))" QUARTO_VERSION="$$(quarto --version)" quarto render; \
 	else \
 		$(PY) -m analysis sections --data-dir $(DATA) --out _build/sections && \
 		$(PY) -m analysis quarto-missing; \
@@ -36,7 +36,8 @@ section: setup
 	@test -n "$(NAME)" || (echo "usage: make section NAME=cohort|efficacy|subgroups|safety" && exit 2)
 	$(PY) -m analysis validate $(DATA)
 	@if command -v quarto >/dev/null 2>&1; then \
-		TKI_DATA_DIR="$(abspath $(DATA))" QUARTO_PYTHON="$(abspath $(PY))" QUARTO_VERSION="$$(quarto --version)" \
+		PATH="$(abspath $(VENV))/bin:$$PATH" TKI_DATA_DIR="$(abspath $(DATA))" \
+		QUARTO_PYTHON="$(abspath $(PY))" QUARTO_VERSION="$$(quarto --version)" \
 		quarto render "$$($(PY) -m analysis section-path $(NAME))"; \
 	else \
 		$(PY) -m analysis sections $(NAME) --data-dir $(DATA) --out _build/sections; \

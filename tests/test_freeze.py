@@ -41,3 +41,18 @@ def test_a_change_of_setting_or_code_also_clears_frozen_results(project: Path, m
     (project / "_freeze").mkdir()
     monkeypatch.setattr(freeze, "code_fingerprint", lambda: "edited")
     assert "cleared" in freeze.guard_freeze(synthetic)
+
+
+def test_every_quarto_render_runs_the_guard_first():
+    """A plain `quarto render` validates the data and guards _freeze/ through pre-render."""
+    import yaml
+
+    from analysis.__main__ import build_parser
+    from analysis.config import PROJECT_ROOT
+
+    project = yaml.safe_load((PROJECT_ROOT / "_quarto.yml").read_text(encoding="utf-8"))["project"]
+    command = project["pre-render"]
+    assert command == "python -m analysis freeze-guard"
+    assert build_parser().parse_args(command.split()[3:]).command == "freeze-guard"
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    assert makefile.count('PATH="$(abspath $(VENV))/bin:$$PATH"') == 2  # report and section
