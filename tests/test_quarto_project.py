@@ -216,27 +216,29 @@ def test_references_chapter_holds_the_bibliography():
 
 
 # ================================================================ narrative and inline code
+def _hand_typed(markdown: str, methods: bool = False) -> list[str]:
+    """Numbers typed into prose (number + %, months, patients, weeks), after the allowed forms."""
+    prose = _prose(markdown)
+    for pattern in ALLOWED_EVERYWHERE:
+        prose = pattern.sub(" ", prose)
+    if methods:
+        for phrase in METHODS_ALLOWLIST:
+            prose = prose.replace(phrase, " ")
+    return [m.group(0) for m in HAND_TYPED.finditer(prose)]
+
+
 @pytest.mark.parametrize("entry", LISTED)
 def test_no_hand_typed_results_in_the_narrative(entry):
     path = _path(entry)
-    if not path.exists():
-        pytest.skip(f"{entry} does not exist yet")
-    prose = _prose(_markdown(path))
-    for pattern in ALLOWED_EVERYWHERE:
-        prose = pattern.sub(" ", prose)
-    if path.name == "methods.qmd":
-        for phrase in METHODS_ALLOWLIST:
-            prose = prose.replace(phrase, " ")
-    found = [m.group(0) for m in HAND_TYPED.finditer(prose)]
+    assert path.exists(), f"{entry} is listed but missing"
+    found = _hand_typed(_markdown(path), methods=path.name == "methods.qmd")
     assert not found, f"numbers typed by hand (use an inline expression): {found}"
 
 
 def test_the_hand_typed_check_catches_results_and_spares_the_allowed():
-    prose = _prose("Median PFS was 10.1 months in 66 patients (ORR 18.2%); 95% CI `{python} x`; "
-                   "::: {#tbl-x}\n`{python} facts.median` months.")
-    for pattern in ALLOWED_EVERYWHERE:
-        prose = pattern.sub(" ", prose)
-    assert [m.group(0) for m in HAND_TYPED.finditer(prose)] == ["10.1 months", "66 patients", "18.2%"]
+    found = _hand_typed("Median PFS was 10.1 months in 66 patients (ORR 18.2%); 95% CI `{python} x`; "
+                        "::: {#tbl-x}\n`{python} facts.median` months.")
+    assert found == ["10.1 months", "66 patients", "18.2%"]
 
 
 def _defined_names(source: str) -> set[str]:
@@ -255,8 +257,7 @@ def _defined_names(source: str) -> set[str]:
 @pytest.mark.parametrize("entry", LISTED)
 def test_inline_expressions_come_after_the_cell_that_defines_them(entry):
     path = _path(entry)
-    if not path.exists():
-        pytest.skip(f"{entry} does not exist yet")
+    assert path.exists(), f"{entry} is listed but missing"
     defined = set(dir(builtins))
     late = []
     for cell in _notebook(path).cells:
