@@ -12,14 +12,14 @@ import sys
 import time
 from pathlib import Path
 
-from .config import data_dir
-from .reading import DataValidationError
+from analysis.config import data_dir
+from analysis.study.reading import DataValidationError
 
 EXIT_DATA_PROBLEM = 2
 
 
 def _load(path: str | None):
-    from .validation import load_study
+    from analysis.study.validation import load_study
 
     study = load_study(Path(path) if path else data_dir())
     for note in study.warnings:
@@ -36,7 +36,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _derive(args: argparse.Namespace) -> int:
-    from .derive import analysis_dataset
+    from analysis.study.derive import analysis_dataset
 
     study = _load(args.data_dir)
     out = Path(args.out)
@@ -47,7 +47,7 @@ def _derive(args: argparse.Namespace) -> int:
 
 
 def _results(args: argparse.Namespace) -> int:
-    from .results import key_results
+    from analysis.stats.key_results import key_results
 
     results = key_results(_load(args.data_dir))
     if args.json:
@@ -61,7 +61,7 @@ def _results(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from .simulate import write_cohort
+    from analysis.synthetic.generator import write_cohort
 
     out = write_cohort(args.out, seed=args.seed, n=args.n)
     print(f"wrote synthetic cohort (seed {args.seed}, N = {args.n}) to {out}")
@@ -69,7 +69,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _dictionary(args: argparse.Namespace) -> int:
-    from .dictionary import dictionary_markdown
+    from analysis.study.dictionary import dictionary_markdown
 
     text = dictionary_markdown()
     if args.out:
@@ -81,7 +81,12 @@ def _dictionary(args: argparse.Namespace) -> int:
 
 
 def _sections(args: argparse.Namespace) -> int:
-    from .execute import book_chapters, execute_section, find_section, write_executed
+    from analysis.book.execute import (
+        book_chapters,
+        execute_section,
+        find_section,
+        write_executed,
+    )
 
     chosen = [find_section(name) for name in args.names] if args.names else book_chapters()
     _load(args.data_dir)  # validate first: a data problem stops before any section runs
@@ -95,8 +100,8 @@ def _sections(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .context import ReportContext
-    from .export import export_supplement
+    from analysis.book.supplement import export_supplement
+    from analysis.report.context import ReportContext
 
     _load(args.data_dir)
     context = ReportContext.open(args.data_dir, small_cell_threshold=args.small_cell_threshold)
@@ -106,14 +111,14 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _section_path(args: argparse.Namespace) -> int:
-    from .execute import find_section
+    from analysis.book.execute import find_section
 
     print(find_section(args.name).script.relative_to(Path.cwd().resolve()))
     return 0
 
 
 def _freeze_guard(args: argparse.Namespace) -> int:
-    from .freeze import guard_freeze
+    from analysis.book.freeze import guard_freeze
 
     print(guard_freeze(_load(args.data_dir)))
     return 0
@@ -139,7 +144,8 @@ No TeX is needed: the PDF is typeset by Typst, which ships with Quarto.
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .simulate import DEFAULT_SEED, PUBLISHED_N
+    from analysis.study.published import PUBLISHED_N
+    from analysis.synthetic.generator import DEFAULT_SEED
 
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)

@@ -12,8 +12,8 @@
 
 # %%
 #| include: false
-from analysis.context import ReportContext
-from analysis.sections import cohort
+from analysis.report import ReportContext
+from analysis.report.sections import cohort
 
 ctx = ReportContext.open()  # validates the data folder named by TKI_DATA_DIR (default: bundled)
 facts = cohort.facts(ctx)

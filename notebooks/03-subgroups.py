@@ -16,8 +16,8 @@
 
 # %%
 #| include: false
-from analysis.context import ReportContext
-from analysis.sections import subgroups
+from analysis.report import ReportContext
+from analysis.report.sections import subgroups
 
 ctx = ReportContext.open()  # validates the data folder named by TKI_DATA_DIR (default: bundled)
 facts = subgroups.facts(ctx)

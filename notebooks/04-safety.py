@@ -11,8 +11,8 @@
 
 # %%
 #| include: false
-from analysis.context import ReportContext
-from analysis.sections import safety
+from analysis.report import ReportContext
+from analysis.report.sections import safety
 
 ctx = ReportContext.open()  # validates the data folder named by TKI_DATA_DIR (default: bundled)
 facts = safety.facts(ctx)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from analysis.config import BUNDLED_DATA
-from analysis.derive import analysis_dataset
-from analysis.validation import load_study
+from analysis.study.derive import analysis_dataset
+from analysis.study.validation import load_study
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +46,7 @@ def write_text_table(frame: pd.DataFrame, path: Path) -> None:
 def executed():
     """Run a chapter once per test session on the bundled data (fresh kernel each), by name:
     'efficacy', 'index', 'methods', ..."""
-    from analysis.execute import execute_section, find_section
+    from analysis.book.execute import execute_section, find_section
 
     cache = {}
 

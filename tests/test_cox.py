@@ -1,4 +1,4 @@
-"""analysis.cox against R's coxph (Efron) and cox.zph (transform = "km").
+"""analysis.stats.cox against R's coxph (Efron) and cox.zph (transform = "km").
 
 Fixtures come from tests/reference/make_reference.R. Tolerances: hazard ratios, limits and
 p-values 1e-6 relative (observed agreement ~1e-9: lifelines is iterated to a Newton decrement at
@@ -9,12 +9,12 @@ statistics 1e-6 relative; counts exact. Levels that R can only report as a diver
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
+from tests_paths import FIXTURES, read_fixture
 
-from analysis.cox import (
+from analysis.stats.cox import (
     TABLE_COLUMNS,
     CoxResult,
     cox_model,
@@ -22,8 +22,6 @@ from analysis.cox import (
     proportional_hazards_test,
     univariable_cox,
 )
-
-from tests_paths import FIXTURES, read_fixture
 
 RTOL = 1e-6
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import derive
+from analysis.study import derive
 
 
 def _dates(**columns):
@@ -79,7 +79,7 @@ def test_analysis_dataset_has_one_row_per_patient_and_pseudonymous_sequence(stud
 
 
 def test_sequence_does_not_depend_on_row_order(study):
-    from analysis.derive import analysis_dataset
+    from analysis.study.derive import analysis_dataset
 
     shuffled = study.patients.sample(frac=1, random_state=3).reset_index(drop=True)
     before = analysis_dataset(study.patients).set_index("patient_id")["sequence"]

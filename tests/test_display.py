@@ -8,8 +8,14 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from analysis.display import INDENT_NBSP, NBSP, ReportTable, escape_markdown, read_saved
-from analysis.tables import baseline_characteristics
+from analysis.report.report_table import (
+    INDENT_NBSP,
+    NBSP,
+    ReportTable,
+    escape_markdown,
+    read_saved,
+)
+from analysis.report.tables import baseline_characteristics
 
 NASTY = ["a | b", "<script>alert(1)</script>", "R&D $5 @ref *x* _y_", "Back\\slash ~sub~ ^sup^"]
 

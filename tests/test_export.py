@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-
 import pytest
 from PIL import Image
 
+from analysis.book.supplement import FIGURE_FORMATS, PNG_DPI, export_supplement
 from analysis.config import BUNDLED_DATA
-from analysis.context import ReportContext
-from analysis.display import read_saved
-from analysis.export import FIGURE_FORMATS, PNG_DPI, export_supplement
-from analysis.sections import all_artifacts
+from analysis.report.context import ReportContext
+from analysis.report.report_table import read_saved
+from analysis.report.sections import all_artifacts
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,14 @@ from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from analysis import figures, style  # noqa: E402
-from analysis.cox import univariable_cox  # noqa: E402
-from analysis.safety import adverse_event_table, grade_distribution  # noqa: E402
-from analysis.schema import CTCAE_TERMS, RESPONSE_CODES, SCREENING_OUTCOMES  # noqa: E402
-from analysis.survival import kaplan_meier, logrank_test, numbers_at_risk  # noqa: E402
+from analysis.report import (
+    figures,  # noqa: E402
+    style,
+)
+from analysis.stats.adverse_events import adverse_event_table, grade_distribution  # noqa: E402
+from analysis.stats.cox import univariable_cox  # noqa: E402
+from analysis.stats.survival import kaplan_meier, logrank_test, numbers_at_risk  # noqa: E402
+from analysis.study.schema import CTCAE_TERMS, RESPONSE_CODES, SCREENING_OUTCOMES  # noqa: E402
 
 FACTORS = {"tdm1_benefit": "no", "trastuzumab_resistance": "primary", "ecog": "0",
            "brain_metastasis": "no", "tki_partner": "capecitabine"}
@@ -70,7 +73,7 @@ def no_leaked_figures():
 
 @pytest.fixture(scope="module")
 def flow_counts(study) -> pd.DataFrame:
-    """The tidy flow frame (stage, reason, n) made from the screening log, as analysis.tables will."""
+    """The tidy flow frame (stage, reason, n) made from the screening log, as analysis.report.tables will."""
     outcome = study.screening["outcome"].astype(str)
     excluded = outcome[outcome != "included"].value_counts()
     return pd.DataFrame(
@@ -252,7 +255,7 @@ def test_km_groups_with_missing_values_and_xmax(dataset):
 
 
 def test_km_median_guides_end_at_the_median(dataset):
-    from analysis.survival import median_brookmeyer_crowley
+    from analysis.stats.survival import median_brookmeyer_crowley
 
     fig = figures.km_figure(dataset["pfs_months"], dataset["pfs_event"])
     ax = axes_by_label(fig, "survival")

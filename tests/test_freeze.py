@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis import freeze
+from analysis.book import freeze
 from analysis.config import BUNDLED_DATA
-from analysis.validation import load_study
+from analysis.study.validation import load_study
 
 
 @pytest.fixture

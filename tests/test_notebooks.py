@@ -11,9 +11,9 @@ import pytest
 import yaml
 from nbclient.exceptions import CellExecutionError
 
-from analysis.context import SYNTHETIC_NOTE
-from analysis.execute import INLINE, execute_section, find_section, sections
-from analysis.sections import all_artifacts
+from analysis.book.execute import INLINE, execute_section, find_section, sections
+from analysis.report.context import SYNTHETIC_NOTE
+from analysis.report.sections import all_artifacts
 
 SECTION_NAMES = ["cohort", "efficacy", "subgroups", "safety"]
 DIV = re.compile(r"^::: \{#((?:fig|tbl)-[a-z0-9-]+)\}", re.M)
@@ -84,7 +84,7 @@ def test_notebooks_hold_calls_not_statistics(name):
                       "plt.", "read_csv"):
         assert forbidden not in code, f"{name}: {forbidden!r} belongs in the analysis package"
     imports = re.findall(r"^from (\S+) import", code, re.M)
-    assert set(imports) <= {"analysis.context", "analysis.sections"}
+    assert set(imports) <= {"analysis.report", "analysis.report.sections"}
 
 
 def test_real_data_drop_banner_and_synthetic_wording(data_copy: Path):
@@ -106,7 +106,7 @@ def test_invalid_data_stop_the_section_with_the_problem_list(data_copy: Path):
 
 
 def test_readable_copy_drops_quarto_markup_and_keeps_results(executed):
-    from analysis.execute import readable_copy
+    from analysis.book.execute import readable_copy
 
     notebook = readable_copy(executed("efficacy"))
     text = _markdown(notebook)

@@ -9,10 +9,10 @@ import nbformat
 import pandas as pd
 import pytest
 
+from analysis.book.execute import book_chapters
+from analysis.book.supplement import export_supplement
 from analysis.config import BUNDLED_DATA
-from analysis.context import ReportContext
-from analysis.execute import book_chapters
-from analysis.export import export_supplement
+from analysis.report.context import ReportContext
 
 DATE_COLUMNS_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d %B %Y", "%B %d, %Y", "%Y%m%d")
 
@@ -83,7 +83,7 @@ def test_small_cell_setting_comes_from_the_environment(monkeypatch):
 
 
 def test_fatal_events_are_listed_by_sequence_number_not_source_id(data_copy: Path):
-    from analysis.sections import safety
+    from analysis.report.sections import safety
 
     events = pd.read_csv(data_copy / "adverse_events.csv", dtype=str)
     events.loc[len(events)] = ["SYN000005", "Sepsis", "5"]

@@ -4,12 +4,12 @@ and the published data dictionary is the one the code enforces."""
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
-from analysis.dictionary import dictionary_markdown
+from analysis.study.dictionary import dictionary_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDA_ONLY = {"python", "pip", "quarto"}  # not Python packages of the project itself

@@ -1,6 +1,6 @@
 """The Quarto book, checked without Quarto: configuration, chapter list, cross-references,
 citations, the style file, no hand-typed results, inline expressions in order, the front and
-back matter executed headless, and the functions behind them (analysis.reproduce)."""
+back matter executed headless, and the functions behind them (analysis.report.reproducibility)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,11 @@ import jupytext
 import pytest
 import yaml
 
-from analysis import reproduce
-from analysis.chapters import chapter_files, qmd_to_notebook, read_chapter
-from analysis.execute import execute_chapter
-from analysis.context import SYNTHETIC_NOTE
-from analysis.execute import INLINE, inline_expressions
-from analysis.results import key_results
+from analysis.book.chapters import chapter_files, qmd_to_notebook, read_chapter
+from analysis.book.execute import INLINE, execute_chapter, inline_expressions
+from analysis.report import reproducibility
+from analysis.report.context import SYNTHETIC_NOTE
+from analysis.stats.key_results import key_results
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_FILE = ROOT / "_quarto.yml"
@@ -121,7 +120,7 @@ def test_book_metadata_names_the_papers_authors_with_affiliations():
 
 
 def test_authors_markdown_numbers_each_affiliation_once():
-    text = reproduce.authors_markdown()
+    text = reproducibility.authors_markdown()
     assert text.startswith("Chunxiao Sun^1^, Yijia Hua^1^, Nan Jin^1^, Xiaojia Wang^2^, Jian Huang^3^")
     assert text.count("^1^ Department of Oncology") == 1
     assert re.findall(r"^\^(\d)\^ ", text, re.M) == ["1", "2", "3"]
@@ -385,7 +384,7 @@ def results(study):
 
 
 def test_summary_facts_phrase_every_headline_number(results):
-    facts = reproduce.summary_facts(results)
+    facts = reproducibility.summary_facts(results)
     assert (facts.n, facts.median, facts.ci_symmetric) == ("66", "10.1", "4.7–15.6")
     assert facts.ci_bc == "6.6–15.1" and facts.events == "48 (72.7%)"
     assert facts.orr.startswith("18.2% (12/66; 95% CI ") and facts.cbr.startswith("66.7% (44/66; 95% CI ")
@@ -397,7 +396,7 @@ def test_summary_facts_phrase_every_headline_number(results):
 
 
 def test_published_versus_reproduced_lists_every_published_figure(results):
-    table = reproduce.published_versus_reproduced(results)
+    table = reproducibility.published_versus_reproduced(results)
     assert list(table.columns) == ["quantity", "published", "reproduced", "match"]
     assert list(table["published"]) == [
         "66", "10.1", "4.7–15.6", "18.2% (12/66)", "66.7% (44/66)", "36 (54.5%)", "31 (47.0%)",
@@ -412,24 +411,24 @@ def test_a_different_value_is_reported_as_no_match(results):
     changed["response"]["orr"]["n"] = 11
     changed["subgroups"]["tdm1_benefit"]["hr"] = 1.4
     changed["adverse_events"][3]["any_grade"] = changed["adverse_events"][2]["any_grade"]  # a tie
-    table = reproduce.published_versus_reproduced(changed).set_index("quantity")["match"]
+    table = reproducibility.published_versus_reproduced(changed).set_index("quantity")["match"]
     assert table["Median PFS, months"] == "no" and table["Objective response rate"] == "no"
     assert table["Longer PFS with prior T-DM1 benefit"] == "no"
     assert table["Three most common adverse events"] == "no"
     assert table["Patients"] == "yes" and table["Clinical benefit rate"] == "yes"
-    facts = reproduce.summary_facts(changed)
+    facts = reproducibility.summary_facts(changed)
     assert facts.tdm1_finding.startswith("shorter PFS than") and facts.reproduced == "7 of 11"
 
 
 def test_a_rounding_difference_in_the_interval_is_no_match(results):
     changed = copy.deepcopy(results)
     changed["pfs"]["ci_symmetric"] = [4.75, 15.6]                 # prints 4.8
-    table = reproduce.published_versus_reproduced(changed).set_index("quantity")["match"]
+    table = reproducibility.published_versus_reproduced(changed).set_index("quantity")["match"]
     assert table["95% CI of median PFS (symmetric, SPSS), months"] == "no"
 
 
 def test_provenance_lists_each_input_with_rows_and_checksum(study):
-    frame = reproduce.provenance(study)
+    frame = reproducibility.provenance(study)
     files = frame[frame["part"].str.startswith("Input files")]
     assert list(files["item"]) == sorted(study.files)
     for row in files.itertuples():
@@ -439,12 +438,12 @@ def test_provenance_lists_each_input_with_rows_and_checksum(study):
     assert facts["Data cut-off"] == "2023-06-30"
     assert facts["Synthetic data"].startswith("yes")
     assert facts["Data folder"] == "data/synthetic"
-    table = reproduce.provenance_table(study)._repr_markdown_()
+    table = reproducibility.provenance_table(study)._repr_markdown_()
     assert "**Input files (SHA-256)**" in table and study.files["patients.csv"]["sha256"] in table
 
 
 def test_software_versions_name_every_component():
-    frame = reproduce.software_versions(environ={})
+    frame = reproducibility.software_versions(environ={})
     assert list(frame["software"]) == ["Python", "pandas", "numpy", "scipy", "lifelines", "matplotlib",
                                        "seaborn", "jupytext", "tki-after-tdm1 (this project)", "Quarto",
                                        "Git commit"]
@@ -455,11 +454,11 @@ def test_software_versions_name_every_component():
 
 
 def test_quarto_version_comes_from_the_render_environment():
-    assert reproduce.quarto_version({"QUARTO_VERSION": "1.9.18"}) == "1.9.18"
-    assert reproduce.quarto_version({}) == "not rendered with Quarto"
+    assert reproducibility.quarto_version({"QUARTO_VERSION": "1.9.18"}) == "1.9.18"
+    assert reproducibility.quarto_version({}) == "not rendered with Quarto"
     rendering_without_binary = {"QUARTO_PROJECT_ROOT": str(ROOT), "PATH": ""}
-    assert reproduce.quarto_version(rendering_without_binary) == "rendered with Quarto (version not reported)"
+    assert reproducibility.quarto_version(rendering_without_binary) == "rendered with Quarto (version not reported)"
 
 
 def test_git_commit_is_unknown_outside_a_checkout(tmp_path: Path):
-    assert reproduce.git_commit(tmp_path) == "unknown"
+    assert reproducibility.git_commit(tmp_path) == "unknown"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
 from tests_paths import FIXTURES
 
 FACTORS = ["tdm1_benefit", "trastuzumab_resistance", "age_group", "hormone_receptor", "ecog",

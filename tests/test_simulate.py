@@ -9,11 +9,17 @@ import numpy as np
 import pytest
 
 from analysis.config import BUNDLED_DATA
-from analysis.derive import analysis_dataset
-from analysis.results import key_results
-from analysis.schema import TABLES
-from analysis.simulate import ASSUMPTIONS, DEFAULT_SEED, PUBLISHED, simulate_cohort, write_cohort
-from analysis.validation import load_study
+from analysis.stats.key_results import key_results
+from analysis.study.derive import analysis_dataset
+from analysis.study.schema import TABLES
+from analysis.study.validation import load_study
+from analysis.synthetic.generator import (
+    ASSUMPTIONS,
+    DEFAULT_SEED,
+    PUBLISHED,
+    simulate_cohort,
+    write_cohort,
+)
 
 FILES = [t.file for t in TABLES] + ["dataset.yml", "ASSUMPTIONS.md"]
 

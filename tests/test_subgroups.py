@@ -9,7 +9,6 @@ derived data (checked first, so a stale fixture fails with a clear message). Tol
 from __future__ import annotations
 
 import dataclasses
-
 import re
 
 import numpy as np
@@ -17,17 +16,18 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 from scipy import stats
-
-from analysis import subgroup_tables, subgroups
-from analysis.context import ReportContext
-from analysis.cox import cox_model
-from analysis.display import ReportTable
-from analysis.execute import INLINE, execute_section, find_section
-from analysis.sections import all_artifacts
-from analysis.sections import subgroups as section
-from analysis.survival import logrank_test, median_brookmeyer_crowley
-from analysis.tables import fmt_count, fmt_p
 from tests_paths import FIXTURES, read_fixture
+
+from analysis.book.execute import INLINE, execute_section, find_section
+from analysis.report import subgroup_tables
+from analysis.report.context import ReportContext
+from analysis.report.report_table import ReportTable
+from analysis.report.sections import all_artifacts
+from analysis.report.sections import subgroups as section
+from analysis.report.tables import fmt_count, fmt_p
+from analysis.stats import subgroup_analysis as subgroups
+from analysis.stats.cox import cox_model
+from analysis.stats.survival import logrank_test, median_brookmeyer_crowley
 
 RTOL = 1e-4
 HAS_R_FIXTURES = (FIXTURES / "synthetic_cox_models.csv").exists()

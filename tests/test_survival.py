@@ -1,4 +1,4 @@
-"""analysis.survival against R's survival package (fixtures from tests/reference/make_reference.R).
+"""analysis.stats.survival against R's survival package (fixtures from tests/reference/make_reference.R).
 
 Tolerance: 1e-6 absolute on every survival probability, standard error, limit and time, and
 exact agreement on counts and on where R reports NA. The SPSS-style median interval has no R
@@ -7,12 +7,11 @@ counterpart; it is checked against arithmetic written out in the tests.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.survival import (
+from analysis.stats.survival import (
     CONF_TYPES,
     KM_COLUMNS,
     KaplanMeier,

@@ -9,10 +9,15 @@ import pandas as pd
 import pytest
 from scipy.stats import binomtest
 
-from analysis import tables
-from analysis.display import ReportTable
-from analysis.schema import CTCAE_TERMS, RESPONSE_CODES, SCREENING_OUTCOMES
-from analysis.survival import landmark_survival, median_brookmeyer_crowley, median_followup, median_symmetric_spss
+from analysis.report import tables
+from analysis.report.report_table import ReportTable
+from analysis.stats.survival import (
+    landmark_survival,
+    median_brookmeyer_crowley,
+    median_followup,
+    median_symmetric_spss,
+)
+from analysis.study.schema import CTCAE_TERMS, RESPONSE_CODES, SCREENING_OUTCOMES
 
 N_PCT = re.compile(r"^(\d+) \((\d+\.\d)\)$")
 MEDIAN_RANGE = re.compile(r"^([\d.]+) \(([\d.]+)–([\d.]+)\)$")

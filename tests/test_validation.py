@@ -8,13 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from broken_data import CASES, PATIENTS, BrokenCase, _read, _write
 
 from analysis.__main__ import EXIT_DATA_PROBLEM, main
 from analysis.config import BUNDLED_DATA
-from analysis.reading import DataValidationError
-from analysis.validation import load_study
-
-from broken_data import CASES, PATIENTS, BrokenCase, _read, _write
+from analysis.study.reading import DataValidationError
+from analysis.study.validation import load_study
 
 
 def _fingerprint(folder: Path) -> dict[str, str]:

@@ -1,8 +1,8 @@
 """The report's figures: Kaplan–Meier with numbers at risk, swimmer, forest, adverse events, study flow.
 
 Every function takes plain data and options and returns a ``matplotlib.figure.Figure`` drawn in the
-project style (analysis/style.py); none shows or saves it. No statistic is computed here beyond what
-analysis/survival.py provides: curves, bands, medians, numbers at risk and the log-rank test all come
+project style (analysis/report/style.py); none shows or saves it. No statistic is computed here beyond what
+analysis/stats/survival.py provides: curves, bands, medians, numbers at risk and the log-rank test all come
 from there, so a figure always agrees with the tables. Patients are shown by their pseudonymous
 ``sequence`` number, never by a source id. Call ``style.apply_style()`` once in a notebook so that
 figures saved later (by Quarto) keep editable vector text.
@@ -24,11 +24,20 @@ from matplotlib.textpath import TextPath
 from matplotlib.ticker import FixedLocator, MultipleLocator, NullLocator
 from numpy.typing import ArrayLike
 
+from analysis.stats.response import RESPONSE_LABELS
+from analysis.stats.survival import (
+    kaplan_meier,
+    logrank_test,
+    median_brookmeyer_crowley,
+    numbers_at_risk,
+    survival_data,
+)
+from analysis.study.schema import CTCAE_TERMS, RESPONSE_CODES
+
 from . import style
-from .response import RESPONSE_LABELS
-from .schema import CTCAE_TERMS, RESPONSE_CODES
-from .tables import fmt_p_phrase as format_p  # one p-value format for text, tables and figures
-from .survival import kaplan_meier, logrank_test, median_brookmeyer_crowley, numbers_at_risk, survival_data
+from .tables import (
+    fmt_p_phrase as format_p,  # one p-value format for text, tables and figures
+)
 
 MONTHS_LABEL = "Months since first TKI dose"
 ALL_PATIENTS = "All patients"
@@ -184,7 +193,7 @@ def km_figure(
 ) -> Figure:
     """Kaplan–Meier curve(s) with 95% log band, censor marks, medians, log-rank p and numbers at risk.
 
-    Everything is computed by analysis.survival (R's survfit, quantile.survfit and survdiff rules);
+    Everything is computed by analysis.stats.survival (R's survfit, quantile.survfit and survdiff rules);
     the risk table counts patients with observed time >= tick (R), see ``risk_table``. With
     ``groups`` (a Series named after its factor gets the project's labels and colours), patients
     with a missing group are left out and the note says how many.

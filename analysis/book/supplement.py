@@ -13,9 +13,9 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from .context import ReportContext
-from .display import ReportTable
-from .sections import all_artifacts
+from analysis.report.context import ReportContext
+from analysis.report.report_table import ReportTable
+from analysis.report.sections import all_artifacts
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 PNG_DPI = 300

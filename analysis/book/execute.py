@@ -1,7 +1,7 @@
 """Execute section notebooks headless (no Quarto needed), with their inline expressions filled in.
 
 Each chapter (`notebooks/NN-name.py` sections read with jupytext, `.qmd` chapters with
-`analysis.chapters`) runs top to bottom in a fresh kernel (nothing is shared between them). The inline expressions of a markdown cell
+`analysis.book.chapters`) runs top to bottom in a fresh kernel (nothing is shared between them). The inline expressions of a markdown cell
 (`` `{python} expr` ``) are evaluated right after the code above it has run, exactly where
 Quarto would evaluate them, and substituted into the executed copy, so the executed
 notebook reads as the chapter does. A failing cell or expression stops with its error.
@@ -18,8 +18,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from analysis.config import DATA_DIR_VARIABLE, PROJECT_ROOT
+
 from .chapters import chapter_files, read_chapter
-from .config import DATA_DIR_VARIABLE, PROJECT_ROOT
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 INLINE = re.compile(r"`\{python\}\s+([^`]+)`")

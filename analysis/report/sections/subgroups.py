@@ -10,12 +10,18 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from analysis.stats.subgroup_analysis import (
+    KEY_FACTORS,
+    SubgroupResults,
+    analyse,
+    not_estimable_levels,
+)
+
 from .. import figures, subgroup_tables
+from ..artifacts import artifact
 from ..context import Phrase, ReportContext
-from ..display import ReportTable
-from ..subgroups import KEY_FACTORS, SubgroupResults, analyse, not_estimable_levels
+from ..report_table import ReportTable
 from ..tables import fmt_ci, fmt_months, fmt_number, fmt_p, fmt_p_phrase
-from . import artifact
 
 # One analysis per context: the Cox fits take minutes at N = 100,000, and several artifacts and
 # the narrative share them. Keyed by id(ctx); the weak reference proves the entry is still that
@@ -24,7 +30,7 @@ _RESULTS: dict[int, tuple[weakref.ref, int, SubgroupResults]] = {}
 
 
 def results(ctx: ReportContext) -> SubgroupResults:
-    """Every subgroup statistic of this context's data (analysis.subgroups.analyse), computed once."""
+    """Every subgroup statistic of this context's data (analysis.stats.subgroup_analysis.analyse), computed once."""
     cached = _RESULTS.get(id(ctx))
     if cached is not None and cached[0]() is ctx and cached[1] == id(ctx.data):
         return cached[2]

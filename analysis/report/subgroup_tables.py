@@ -1,6 +1,6 @@
-"""Display tables of the subgroup section: tidy results of analysis.subgroups in, `ReportTable`s out.
+"""Display tables of the subgroup section: tidy results of analysis.stats.subgroup_analysis in, `ReportTable`s out.
 
-Same conventions as analysis/tables.py (its `fmt_*` helpers, gtsummary layouts): factor label
+Same conventions as analysis/report/tables.py (its `fmt_*` helpers, gtsummary layouts): factor label
 rows with their levels indented under them; hazard ratios to two decimals with an en-dash
 interval; p-values as "<0.001" or three decimals. Builders that show patient counts take
 `small_cell_threshold` (counts 1 to t−1 shown as "<t", no percentage), primary suppression only.
@@ -14,11 +14,24 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from analysis.stats.cox import EPV_MINIMUM, CoxResult
+from analysis.stats.subgroup_analysis import (
+    KEY_FACTORS,
+    SELECTION_THRESHOLD,
+    not_estimable_levels,
+)
+
 from . import style
-from .cox import EPV_MINIMUM, CoxResult
-from .display import ReportTable
-from .subgroups import KEY_FACTORS, SELECTION_THRESHOLD, not_estimable_levels
-from .tables import fmt_ci, fmt_count, fmt_estimate_ci, fmt_n_pct, fmt_number, fmt_p, suppression_note
+from .report_table import ReportTable
+from .tables import (
+    fmt_ci,
+    fmt_count,
+    fmt_estimate_ci,
+    fmt_n_pct,
+    fmt_number,
+    fmt_p,
+    suppression_note,
+)
 
 REFERENCE = "Reference"
 NOT_ESTIMABLE = "Not estimable"
@@ -91,7 +104,7 @@ def subgroup_median_table(summary: pd.DataFrame, key_factors: Sequence[str] = KE
                           conf_level: float = 0.95) -> ReportTable:
     """Median PFS by subgroup: per level n, events and median (95% CI); log-rank p per factor.
 
-    Input: analysis.subgroups.pfs_by_subgroup. The key factors come first under their own group
+    Input: analysis.stats.subgroup_analysis.pfs_by_subgroup. The key factors come first under their own group
     heading, then the other baseline factors.
     """
     ci = f"{conf_level:.0%} CI"
@@ -130,9 +143,9 @@ def cox_table(univariable: pd.DataFrame, multivariable: CoxResult,
               labels: Mapping[str, str] | None = None) -> ReportTable:
     """Univariable beside multivariable Cox models of PFS, gtsummary style.
 
-    ``univariable``: analysis.subgroups.univariable_table (with ``p_overall``); ``multivariable``:
-    analysis.subgroups.multivariable_model; ``factor_tests``: its likelihood-ratio test per factor
-    (analysis.subgroups.multivariable_factor_tests). A factor row gives the likelihood-ratio p of
+    ``univariable``: analysis.stats.subgroup_analysis.univariable_table (with ``p_overall``); ``multivariable``:
+    analysis.stats.subgroup_analysis.multivariable_model; ``factor_tests``: its likelihood-ratio test per factor
+    (analysis.stats.subgroup_analysis.multivariable_factor_tests). A factor row gives the likelihood-ratio p of
     the factor; each level row N, events, HR (95% CI) and the Wald p; reference rows read
     "Reference" and "—"; factors not in the multivariable model have empty multivariable cells.
     """
@@ -216,7 +229,7 @@ def cox_table(univariable: pd.DataFrame, multivariable: CoxResult,
 def ph_table(zph: pd.DataFrame | None, result: CoxResult) -> ReportTable:
     """Proportional-hazards test of the multivariable model: per factor and global.
 
-    Input: analysis.subgroups.proportional_hazards_table (R's cox.zph, KM transform).
+    Input: analysis.stats.subgroup_analysis.proportional_hazards_table (R's cox.zph, KM transform).
     """
     notes = ["Score test of the scaled Schoenfeld residuals against the Kaplan–Meier time transform "
              "(Grambsch–Therneau), one row per factor (all its terms jointly) and a global test; the "
@@ -244,7 +257,7 @@ def ph_table(zph: pd.DataFrame | None, result: CoxResult) -> ReportTable:
 def response_subgroup_table(frame: pd.DataFrame, small_cell_threshold: int | None = None) -> ReportTable:
     """ORR and CBR by two-level subgroup, n (%) per level, Fisher's exact p per factor.
 
-    Input: analysis.subgroups.response_by_subgroup.
+    Input: analysis.stats.subgroup_analysis.response_by_subgroup.
     """
     rows, indent = [], []
 

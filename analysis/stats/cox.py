@@ -18,7 +18,7 @@ from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 from lifelines.utils import concordance_index
 from scipy import stats
 
-from analysis.survival import kaplan_meier, z_value
+from .survival import kaplan_meier, z_value
 
 TABLE_COLUMNS = ["variable", "level", "reference", "n", "events", "hr", "lower", "upper", "p"]
 

@@ -8,13 +8,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.study.derive import analysis_dataset
+from analysis.study.validation import StudyData
+
+from .adverse_events import adverse_event_table
 from .cox import cox_model
-from .derive import analysis_dataset
 from .response import best_response_table, response_rates
-from .safety import adverse_event_table
-from .survival import (landmark_survival, logrank_test, median_brookmeyer_crowley,
-                       median_followup, median_symmetric_spss)
-from .validation import StudyData
+from .survival import (
+    landmark_survival,
+    logrank_test,
+    median_brookmeyer_crowley,
+    median_followup,
+    median_symmetric_spss,
+)
 
 LANDMARK_MONTHS = (6, 12, 18, 24)
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import shutil
 
-from .config import PROJECT_ROOT, small_cell_threshold
-from .results import data_fingerprint
-from .validation import StudyData
+from analysis.config import PROJECT_ROOT, small_cell_threshold
+from analysis.stats.key_results import data_fingerprint
+from analysis.study.validation import StudyData
 
 FREEZE_DIR = PROJECT_ROOT / "_freeze"
 #: Kept outside _freeze/ so that Quarto's own folder holds only what Quarto writes.

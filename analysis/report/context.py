@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config, style
-from .derive import analysis_dataset
-from .validation import StudyData, load_study
+from analysis import config
+from analysis.study.derive import analysis_dataset
+from analysis.study.validation import StudyData, load_study
+
+from . import style
+from .artifacts import find_artifact
 
 SYNTHETIC_NOTE = "Synthetic data: generated to reproduce the published figures, not patient data."
 
@@ -89,7 +92,5 @@ class ReportContext:
 
     def caption(self, label: str) -> Phrase:
         """The caption of a labelled table or figure, with the data note appended."""
-        from .sections import artifact
-
-        text = artifact(label).caption
+        text = find_artifact(label).caption
         return Phrase(f"{text} {self.data_note}".strip())

@@ -7,14 +7,22 @@ from types import SimpleNamespace
 
 from matplotlib.figure import Figure
 
+from analysis.stats.key_results import (
+    LANDMARK_MONTHS as LANDMARKS,  # one list of landmark times for the report
+)
+from analysis.stats.response import response_rates
+from analysis.stats.survival import (
+    landmark_survival,
+    median_brookmeyer_crowley,
+    median_followup,
+    median_symmetric_spss,
+)
+
 from .. import figures, tables
+from ..artifacts import artifact
 from ..context import Phrase, ReportContext
-from ..display import ReportTable
-from ..response import response_rates
-from ..results import LANDMARK_MONTHS as LANDMARKS  # one list of landmark times for the report
-from ..survival import landmark_survival, median_brookmeyer_crowley, median_followup, median_symmetric_spss
+from ..report_table import ReportTable
 from ..tables import fmt_bc_interval, fmt_ci, fmt_months, fmt_n_pct_prose, fmt_pct
-from . import artifact
 
 SWIMMER_MAX_PATIENTS = 100
 

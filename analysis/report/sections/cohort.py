@@ -8,10 +8,15 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .. import figures, tables
+from ..artifacts import artifact
 from ..context import Phrase, ReportContext
-from ..display import ReportTable
-from ..tables import TKI_AGENT_LABELS, TKI_PARTNER_LABELS, fmt_median_range, fmt_n_pct_prose
-from . import artifact
+from ..report_table import ReportTable
+from ..tables import (
+    TKI_AGENT_LABELS,
+    TKI_PARTNER_LABELS,
+    fmt_median_range,
+    fmt_n_pct_prose,
+)
 
 
 def flow_for_figure(screening: pd.DataFrame) -> pd.DataFrame:

@@ -12,41 +12,24 @@ Every assumption is listed in `ASSUMPTIONS` and written to ASSUMPTIONS.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from . import schema
-from .derive import CLINICAL_BENEFIT_DAYS, DAYS_PER_MONTH
-from .survival import kaplan_meier, median_symmetric_spss
+from analysis.stats.survival import kaplan_meier, median_symmetric_spss
+from analysis.study import schema
+from analysis.study.derive import CLINICAL_BENEFIT_DAYS, DAYS_PER_MONTH
+from analysis.study.published import PUBLISHED, PUBLISHED_N
 
 DEFAULT_SEED = 20230630
-PUBLISHED_N = 66
 ENROLMENT_START = pd.Timestamp("2018-09-01")
 ENROLMENT_END = pd.Timestamp("2022-12-31")
 DATA_CUTOFF = pd.Timestamp("2023-06-30")
 MINIMUM_PFS_DAYS = 7  # nothing is documented within a week of the first dose
 
 
-@dataclass(frozen=True)
-class Published:
-    """The published figures (abstract) the default cohort must reproduce."""
-
-    median_pfs: float = 10.1
-    ci_low: float = 4.7
-    ci_high: float = 15.6
-    responders: int = 12          # ORR 18.2% of 66
-    complete_responses: int = 2   # assumption: split of the 12 responders
-    clinical_benefit: int = 44    # CBR 66.7% of 66
-    diarrhoea: int = 36
-    hand_foot: int = 31
-    leucopenia: int = 30
-
-
-PUBLISHED = Published()
 
 #: Every assumption of the generator: (quantity, value used, source or reason).
 ASSUMPTIONS: list[tuple[str, str, str]] = [

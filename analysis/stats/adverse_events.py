@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .derive import worst_grade_per_term
-from .schema import CTCAE_TERMS
+from analysis.study.derive import worst_grade_per_term
+from analysis.study.schema import CTCAE_TERMS
 
 
 def adverse_event_table(adverse_events: pd.DataFrame, n_patients: int) -> pd.DataFrame:

@@ -5,7 +5,7 @@ the Quarto CLI, which is not installed everywhere the tests run. `read_chapter` 
 a `.qmd` itself, the way Quarto splits it: the YAML front matter and the Markdown between code
 blocks become markdown cells, each ```` ```{python} ```` block becomes a code cell (its `#|`
 option lines kept as they are), and any other fenced block (```` ```sh ````, ```` ```yaml ````)
-stays Markdown. `analysis.execute` runs any chapter headless through `read_chapter`, so inline
+stays Markdown. `analysis.book.execute` runs any chapter headless through `read_chapter`, so inline
 expressions are evaluated in place exactly as for the sections.
 """
 
@@ -18,7 +18,7 @@ import jupytext
 import nbformat
 import yaml
 
-from .config import PROJECT_ROOT
+from analysis.config import PROJECT_ROOT
 
 QUARTO_YML = PROJECT_ROOT / "_quarto.yml"
 

@@ -22,16 +22,30 @@ from typing import Any, Mapping
 import pandas as pd
 import yaml
 
-from .config import PROJECT_ROOT
+from analysis.config import PROJECT_ROOT
+from analysis.stats.key_results import LANDMARK_MONTHS, data_fingerprint
+from analysis.study.derive import (
+    ADJUVANT_PRIMARY_MONTHS,
+    CLINICAL_BENEFIT_DAYS,
+    DAYS_PER_MONTH,
+    METASTATIC_PRIMARY_MONTHS,
+    TDM1_BENEFIT_MONTHS,
+)
+from analysis.study.published import PUBLISHED, PUBLISHED_N
+from analysis.study.schema import CTCAE_TERMS
+from analysis.study.validation import StudyData
+
 from .context import Phrase
-from .derive import (ADJUVANT_PRIMARY_MONTHS, CLINICAL_BENEFIT_DAYS, DAYS_PER_MONTH,
-                     METASTATIC_PRIMARY_MONTHS, TDM1_BENEFIT_MONTHS)
-from .display import ReportTable
-from .results import LANDMARK_MONTHS, data_fingerprint
-from .schema import CTCAE_TERMS
-from .simulate import PUBLISHED, PUBLISHED_N
-from .tables import fmt_bc_interval, fmt_ci, fmt_months, fmt_n_pct_prose, fmt_number, fmt_p_phrase, fmt_pct
-from .validation import StudyData
+from .report_table import ReportTable
+from .tables import (
+    fmt_bc_interval,
+    fmt_ci,
+    fmt_months,
+    fmt_n_pct_prose,
+    fmt_number,
+    fmt_p_phrase,
+    fmt_pct,
+)
 
 #: Python packages whose versions the reproducibility appendix lists (distribution names).
 SOFTWARE_PACKAGES = ("pandas", "numpy", "scipy", "lifelines", "matplotlib", "seaborn", "jupytext")
@@ -133,8 +147,12 @@ def summary_facts(results: Mapping[str, Any]) -> SimpleNamespace:
 def study_facts(study: StudyData) -> SimpleNamespace:
     """Design facts of the data in use (centres, treatment window, cut-off, data source) and the
     definitional constants the code applies, as Phrases for the summary and methods."""
-    from .cox import EPV_MINIMUM  # the events-per-parameter minimum flagged in the Cox table
-    from .subgroups import SELECTION_THRESHOLD  # the multivariable model's entry rule
+    from analysis.stats.cox import (
+        EPV_MINIMUM,  # the events-per-parameter minimum flagged in the Cox table
+    )
+    from analysis.stats.subgroup_analysis import (
+        SELECTION_THRESHOLD,  # the multivariable model's entry rule
+    )
 
     patients = study.patients
     start = pd.to_datetime(patients["tki_start_date"])

@@ -15,7 +15,7 @@ rule on this page and lists every problem (file, line, patient, column, rule, va
 a non-zero exit; the report does not render on data that fail. Input files are only read,
 never modified.
 
-This page is generated from `analysis/schema.py` by `python -m analysis dictionary`; a
+This page is generated from `analysis/study/schema.py` by `python -m analysis dictionary`; a
 test fails if the two disagree.
 
 ## General rules

@@ -6,13 +6,19 @@ from types import SimpleNamespace
 
 from matplotlib.figure import Figure
 
+from analysis.stats.adverse_events import (
+    adverse_event_table,
+    any_event_summary,
+    fatal_events,
+    grade_distribution,
+    toxicity_actions,
+)
+
 from .. import figures, tables
+from ..artifacts import artifact
 from ..context import Phrase, ReportContext
-from ..display import ReportTable
-from ..safety import (adverse_event_table, any_event_summary, fatal_events, grade_distribution,
-                      toxicity_actions)
+from ..report_table import ReportTable
 from ..tables import fmt_n_pct_prose
-from . import artifact
 
 
 @artifact("tbl-ae", "Adverse events on TKI-based therapy by CTCAE v5.0 term: patients with any "

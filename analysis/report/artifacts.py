@@ -1,8 +1,8 @@
-"""The report's sections: one module per chapter, each a set of labelled tables and figures.
+"""The register of the report's labelled tables and figures: label, caption, section, builder.
 
-A section function takes the `ReportContext` and returns one `ReportTable` or one matplotlib
-`Figure`; the `@artifact` decorator records its Quarto label (`tbl-…`/`fig-…`), caption and
-section, so the notebooks, the captions and the supplement export share one list.
+A section function is registered with `@artifact("fig-…", "caption")`; the notebooks (through
+`ReportContext.caption`), the captions list and the supplement export read this one register.
+The section modules fill it when `analysis.report.sections` is imported.
 """
 
 from __future__ import annotations
@@ -30,13 +30,8 @@ class Artifact:
 _REGISTRY: dict[str, Artifact] = {}
 
 
-def artifact(label: str, caption: str | None = None):
-    """Register a section function under a label (with caption); or, without caption, look one up."""
-    if caption is None:
-        _load_all()
-        if label not in _REGISTRY:
-            raise KeyError(f"no table or figure labelled {label!r}")
-        return _REGISTRY[label]
+def artifact(label: str, caption: str) -> Callable[[Callable], Callable]:
+    """Register a section function as the table or figure `label` with its caption."""
     if not label.startswith(("fig-", "tbl-")) or "_" in label:
         raise ValueError(f"label {label!r} must start with fig- or tbl- and contain no underscore")
 
@@ -50,11 +45,13 @@ def artifact(label: str, caption: str | None = None):
     return register
 
 
-def _load_all() -> None:
-    from . import cohort, efficacy, safety, subgroups  # noqa: F401  (registers their artifacts)
+def find_artifact(label: str) -> Artifact:
+    """The registered table or figure `label` (its section module must have been imported)."""
+    if label not in _REGISTRY:
+        raise KeyError(f"no table or figure labelled {label!r} (is its section imported?)")
+    return _REGISTRY[label]
 
 
-def all_artifacts() -> list[Artifact]:
-    """Every labelled table and figure, in section order, then in definition order."""
-    _load_all()
+def registered_artifacts() -> list[Artifact]:
+    """Every registered table and figure, in section order, then in definition order."""
     return sorted(_REGISTRY.values(), key=lambda a: SECTIONS.index(a.section))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 from scipy.stats import binomtest
 
-from .schema import RESPONSE_CODES
+from analysis.study.schema import RESPONSE_CODES
 
 RESPONSE_LABELS = {
     "CR": "Complete response", "PR": "Partial response", "SD": "Stable disease",

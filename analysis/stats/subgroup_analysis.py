@@ -7,7 +7,7 @@
   its Brookmeyer–Crowley interval (log transform, R's default), and the log-rank test of the factor
   (R's survdiff).
 * ``univariable_table``, ``multivariable_model``, ``multivariable_factor_tests``,
-  ``proportional_hazards_table``: the Cox models of analysis.cox (Efron ties, as R's coxph) with
+  ``proportional_hazards_table``: the Cox models of analysis.stats.cox (Efron ties, as R's coxph) with
   the project's factors, a likelihood-ratio test per factor of the multivariable model, and the
   proportional-hazards test (R's cox.zph, KM transform).
 * ``response_by_subgroup``: ORR and CBR per level of a two-level split of each factor, with
@@ -110,7 +110,7 @@ def pfs_by_subgroup(data: pd.DataFrame, factors: Mapping[str, str] = FACTORS,
 
 def univariable_table(data: pd.DataFrame, factors: Mapping[str, str] = FACTORS,
                       duration: str = "pfs_months", event: str = "pfs_event") -> pd.DataFrame:
-    """One Cox model per factor (analysis.cox.univariable_cox): HR, Wald CI and p per level,
+    """One Cox model per factor (analysis.stats.cox.univariable_cox): HR, Wald CI and p per level,
     ``p_overall`` = likelihood-ratio test of the factor, ``n_analysed``/``excluded`` per model."""
     return cox.univariable_cox(data, dict(factors), duration, event)
 
@@ -121,7 +121,7 @@ def multivariable_model(data: pd.DataFrame, factors: Mapping[str, str] = FACTORS
                         univariable: pd.DataFrame | None = None) -> cox.CoxResult:
     """The key factors plus every other factor with univariable likelihood-ratio p < threshold.
 
-    analysis.cox.multivariable_cox: ``.selected``, ``.selection``, ``.events_per_variable`` (events
+    analysis.stats.cox.multivariable_cox: ``.selected``, ``.selection``, ``.events_per_variable`` (events
     per estimated parameter) and a warning in ``.warnings`` when it is below 10. Pass the
     `univariable_table` of the same data to reuse its fits.
     """
@@ -136,7 +136,7 @@ def multivariable_factor_tests(data: pd.DataFrame, result: cox.CoxResult) -> pd.
     without that factor, fitted to the same patients (R: ``drop1(fit, test = "Chisq")``).
 
     Columns variable, chisq, df, p. With a single factor this is the model's own LR test. One
-    refit per factor (analysis.cox.cox_model on the model's complete cases).
+    refit per factor (analysis.stats.cox.cox_model on the model's complete cases).
     """
     columns = ["variable", "chisq", "df", "p"]
     if result.fitter is None or not result.terms:
@@ -166,7 +166,7 @@ def not_estimable_levels(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def proportional_hazards_table(result: cox.CoxResult) -> pd.DataFrame:
-    """analysis.cox.proportional_hazards_test (R's cox.zph, KM transform) of a fitted model, with
+    """analysis.stats.cox.proportional_hazards_test (R's cox.zph, KM transform) of a fitted model, with
     ``estimable`` False for a factor that has a level without a finite hazard ratio (the test is
     not meaningful there)."""
     zph = cox.proportional_hazards_test(result)

@@ -19,9 +19,22 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
-from . import response, safety, survival
-from .display import ReportTable
-from .schema import CENTRES, CTCAE_TERMS, RESPONSE_CODES, SCREENING_OUTCOMES, TKI_AGENTS, TKI_PARTNERS
+from analysis.stats import response, survival
+from analysis.stats.adverse_events import (
+    adverse_event_table,
+    any_event_summary,
+    toxicity_actions,
+)
+from analysis.study.schema import (
+    CENTRES,
+    CTCAE_TERMS,
+    RESPONSE_CODES,
+    SCREENING_OUTCOMES,
+    TKI_AGENTS,
+    TKI_PARTNERS,
+)
+
+from .report_table import ReportTable
 
 EN_DASH = "–"
 MINUS = "−"
@@ -399,14 +412,14 @@ def adverse_event_report(adverse_events: pd.DataFrame, n_patients: int,
     """Adverse events by term, any grade and grade ≥ 3, most frequent first, after an overall row.
 
     The overall row "Any adverse event" gives patients with any event (any grade column) and with
-    any grade ≥ 3 event (grade ≥ 3 column), from `safety.any_event_summary`. Terms: every term
+    any grade ≥ 3 event (grade ≥ 3 column), from `any_event_summary`. Terms: every term
     observed (every CTCAE term of the schema with include_unobserved=True).
     """
     def cell(k: int) -> str:
         return fmt_n_pct(k, n_patients, small_cell_threshold=small_cell_threshold)
 
-    summary = safety.any_event_summary(adverse_events, n_patients).set_index("category")["n"]
-    terms = safety.adverse_event_table(adverse_events, n_patients)
+    summary = any_event_summary(adverse_events, n_patients).set_index("category")["n"]
+    terms = adverse_event_table(adverse_events, n_patients)
     if include_unobserved:
         missing = [t for t in CTCAE_TERMS if t not in set(terms["term"])]
         zeros = pd.DataFrame({"term": missing, "label": [CTCAE_TERMS[t] for t in missing],
@@ -429,7 +442,7 @@ def adverse_event_report(adverse_events: pd.DataFrame, n_patients: int,
 def toxicity_action_table(dataset: pd.DataFrame, small_cell_threshold: int | None = None) -> ReportTable:
     """Dose reductions, interruptions and permanent discontinuations for toxicity, n (%)."""
     n = len(dataset)
-    actions = safety.toxicity_actions(dataset)
+    actions = toxicity_actions(dataset)
     frame = pd.DataFrame({"Action for toxicity": actions["action"],
                           f"N = {n}": [fmt_n_pct(k, n, small_cell_threshold=small_cell_threshold)
                                        for k in actions["n"]]})

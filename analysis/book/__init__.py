@@ -1,0 +1,4 @@
+"""Running the book: the chapter list, headless execution, the freeze guard, the supplement export.
+
+Machinery around the report; uses `report` (and the layers below). Nothing here computes a result.
+"""
