@@ -5,27 +5,34 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?= $(or $(TKI_DATA_DIR),data/synthetic)
 
-.PHONY: setup test report section supplement pair synthetic dictionary references clean
+.PHONY: setup quarto test report section supplement pair synthetic dictionary references clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
 	touch $(STAMP)
 
+# An explicit `make setup` also (re)tries to install Quarto into .venv (see `quarto`).
 setup: $(STAMP)
+	$(if $(filter setup,$(MAKECMDGOALS)),-@$(PY) -m analysis quarto-path --retry >/dev/null)
+
+# Quarto >= 1.9 into .venv through PyPI's quarto-cli (needs internet), even after a failed attempt.
+quarto: $(STAMP)
+	@$(PY) -m analysis quarto-path --retry
 
 test: setup
 	$(PY) -m pytest
 
 # The main job: validate (stops on any data problem), export the supplement, then render the
-# book with Quarto (its pre-render step validates again and guards _freeze/), or, without
-# Quarto, execute every chapter headless and say what to install.
+# book with Quarto >= 1.9 (its pre-render step validates again and guards _freeze/; `quarto-path`
+# finds one or tries once to install it into .venv), or, without, execute every chapter headless
+# and say what to install.
 report: setup
 	$(PY) -m analysis validate $(DATA)
 	$(PY) -m analysis export $(DATA) --out supplement
-	@if command -v quarto >/dev/null 2>&1; then \
+	@if Q="$$($(PY) -m analysis quarto-path)"; then \
 		PATH="$(abspath $(VENV))/bin:$$PATH" TKI_DATA_DIR="$(abspath $(DATA))" \
-		QUARTO_PYTHON="$(abspath $(PY))" QUARTO_VERSION="$$(quarto --version)" quarto render; \
+		QUARTO_PYTHON="$(abspath $(PY))" QUARTO_VERSION="$$("$$Q" --version)" "$$Q" render; \
 	else \
 		$(PY) -m analysis sections --data-dir $(DATA) --out _build/sections && \
 		$(PY) -m analysis quarto-missing; \
@@ -35,10 +42,10 @@ report: setup
 section: setup
 	@test -n "$(NAME)" || (echo "usage: make section NAME=cohort|efficacy|subgroups|safety" && exit 2)
 	$(PY) -m analysis validate $(DATA)
-	@if command -v quarto >/dev/null 2>&1; then \
+	@if Q="$$($(PY) -m analysis quarto-path)"; then \
 		PATH="$(abspath $(VENV))/bin:$$PATH" TKI_DATA_DIR="$(abspath $(DATA))" \
-		QUARTO_PYTHON="$(abspath $(PY))" QUARTO_VERSION="$$(quarto --version)" \
-		quarto render "$$($(PY) -m analysis section-path $(NAME))"; \
+		QUARTO_PYTHON="$(abspath $(PY))" QUARTO_VERSION="$$("$$Q" --version)" \
+		"$$Q" render "$$($(PY) -m analysis section-path $(NAME))"; \
 	else \
 		$(PY) -m analysis sections $(NAME) --data-dir $(DATA) --out _build/sections; \
 	fi

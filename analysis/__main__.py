@@ -1,4 +1,4 @@
-"""Command line: validate, derive, results, simulate, sections, export, dictionary.
+"""Command line: validate, derive, results, simulate, sections, export, dictionary, quarto-path.
 
 `python -m analysis COMMAND --help` for each. Data problems print every problem found
 (file, line, patient, column, rule, value) and exit with status 2, without a traceback.
@@ -124,6 +124,24 @@ def _freeze_guard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quarto_path(args: argparse.Namespace) -> int:
+    from analysis.book import quarto
+
+    venv = Path(args.venv) if args.venv else quarto.current_venv()
+    if venv is None:
+        found = quarto.find_quarto(Path(sys.prefix))
+        if found is None:
+            print("Quarto >= 1.9 not found (not installed automatically outside a virtual "
+                  "environment; with conda see environment.yml).", file=sys.stderr)
+    else:
+        timeout = quarto.INSTALL_TIMEOUT_S if args.timeout is None else args.timeout
+        found = quarto.usable_quarto(venv, retry=args.retry, timeout=timeout)
+    if found is None:
+        return 1
+    print(found)
+    return 0
+
+
 def _quarto_missing(args: argparse.Namespace) -> int:
     print(QUARTO_MISSING, file=sys.stderr)
     return 0
@@ -193,6 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("freeze-guard", help="clear Quarto's _freeze/ when the data changed")
     p.add_argument("data_dir", nargs="?", help=data_help)
     p.set_defaults(run=_freeze_guard)
+
+    p = sub.add_parser("quarto-path", help="print the Quarto (>= 1.9) to render with; without one, "
+                       "try once to pip-install quarto-cli into the virtual environment (exit 1 if none)")
+    p.add_argument("--retry", action="store_true", help="try the install even if an earlier attempt failed")
+    p.add_argument("--timeout", type=float, default=None, help="time limit of the install in seconds")
+    p.add_argument("--venv", help="virtual environment to install into (default: the one running this)")
+    p.set_defaults(run=_quarto_path)
 
     p = sub.add_parser("quarto-missing", help="say how to install Quarto")
     p.set_defaults(run=_quarto_missing)
