@@ -222,3 +222,9 @@ def test_the_real_installer_is_this_pythons_pip_asking_for_1_9():
     command = REAL_PIP_INSTALLER()  # only built here, never run
     assert command[:4] == [sys.executable, "-m", "pip", "install"]
     assert command[-1] == "quarto-cli>=1.9" and "--quiet" in command
+
+
+def test_an_installer_that_cannot_start_is_a_failure_not_a_crash(tmp_path, venv, capsys):
+    missing = [str(tmp_path / "no-such-installer")]
+    assert quarto.usable_quarto(venv, installer=missing, search_path="") is None
+    assert "could not run the installer" in stderr_lines(capsys)[0]

@@ -107,17 +107,17 @@ def install_quarto(venv: Path, installer: Sequence[str], timeout: float) -> str 
     """Run `installer` once, within `timeout` seconds, output to the install log in `venv`.
     Returns None when it worked and gave a usable Quarto in `venv`, else the reason it did not."""
     log = venv / INSTALL_LOG
-    with log.open("w", encoding="utf-8") as out:
-        try:
+    try:
+        with log.open("w", encoding="utf-8") as out:
             process = subprocess.Popen(list(installer), stdout=out, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, start_new_session=True)
-        except OSError as err:
-            return f"could not start the installer: {err}"
-        try:
-            code = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _stop(process)
-            return f"stopped at the time limit of {timeout:g} s"
+            try:
+                code = process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _stop(process)
+                return f"stopped at the time limit of {timeout:g} s"
+    except OSError as err:
+        return f"could not run the installer: {err}"
     if code != 0:
         return failure_reason(log.read_text(encoding="utf-8", errors="replace"))
     if find_quarto(venv, search_path="", report=False) is None:
@@ -154,8 +154,11 @@ def usable_quarto(venv: Path, *, installer: Sequence[str] | None = None, retry: 
         found = venv_quarto(venv)
         _say(f"done in {seconds:.0f} s: Quarto {quarto_version(found)}.")
         return found
-    mark.write_text(f"Quarto could not be installed on {time.strftime('%Y-%m-%d')}: {reason} "
-                    f"(log: {_shown(venv / INSTALL_LOG)})\n", encoding="utf-8")
+    try:
+        mark.write_text(f"Quarto could not be installed on {time.strftime('%Y-%m-%d')}: {reason} "
+                        f"(log: {_shown(venv / INSTALL_LOG)})\n", encoding="utf-8")
+    except OSError:
+        pass  # a read-only environment: the next run tries again
     _say(f"failed after {seconds:.0f} s: {reason} (log: {_shown(venv / INSTALL_LOG)}; {RETRY_HINT}).")
     return None
 
