@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 # An explicit `make setup` also (re)tries to install Quarto into .venv (see `quarto`).
 setup: $(STAMP)
-	$(if $(filter setup,$(MAKECMDGOALS)),-@$(PY) -m analysis quarto-path --retry >/dev/null)
+	$(if $(filter setup,$(MAKECMDGOALS)),@$(PY) -m analysis quarto-path --retry >/dev/null || true)
 
 # Quarto >= 1.9 into .venv through PyPI's quarto-cli (needs internet), even after a failed attempt.
 quarto: $(STAMP)
