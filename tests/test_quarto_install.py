@@ -20,18 +20,23 @@ from analysis.config import PROJECT_ROOT
 
 REAL_PIP_INSTALLER = quarto.pip_installer
 
-# What pip printed on a machine without access to Quarto's releases (shortened).
+# What pip printed on a machine without access to Quarto's releases (December 2026, shortened).
 PIP_FAILURE = """\
   error: subprocess-exited-with-error
 
-  × Getting requirements to build wheel did not run successfully.
+  × Building wheel for quarto-cli (pyproject.toml) did not run successfully.
   │ exit code: 1
-  ╰─> [12 lines of output]
+  ╰─> [102 lines of output]
+      Downloading and installing quarto-cli binaries...
       Downloading https://github.com/quarto-dev/quarto-cli/releases/download/v1.10.19/quarto-1.10.19-linux-amd64.tar.gz
       Error downloading Quarto: <urlopen error [Errno -3] Temporary failure in name resolution>
-      TypeError: expected str, bytes or os.PathLike object, not NoneType
+      Traceback (most recent call last):
+      ValueError: nothing to open
       [end of output]
-error: subprocess-exited-with-error
+
+  note: This error originates from a subprocess, and is likely not a problem with pip.
+  ERROR: Failed building wheel for quarto-cli
+ERROR: Could not build wheels for quarto-cli, which is required to install pyproject.toml-based projects
 """
 
 
