@@ -43,7 +43,8 @@ class Problem:
             where.append(f"column {shown(self.column)}")
         text = ", ".join(where) + f": {self.rule}"
         if self.value is not None:
-            text += f" [found: {self.value!r}]"
+            # An identifier found in the data is not repeated in full on the terminal.
+            text += f" [found: {masked(self.value) if looks_like_identifier(self.value) else self.value!r}]"
         return text
 
 

@@ -19,7 +19,7 @@ import pandera.pandas as pa
 from .. import config
 from . import schema
 from .headers import diagnose_header
-from .identifiers import identifier_kinds, masked
+from .identifiers import identifier_kinds
 from .metadata import read_metadata
 from .problems import DataValidationError, Problem
 from .reading import RawTable, read_csv_strict
@@ -137,7 +137,7 @@ def _identifier_value_problems(raw: RawTable, id_column: str | None) -> list[Pro
             problems.append(Problem(
                 raw.file, f"value looks like a {kind}, a direct identifier: use pseudonymous "
                 "study numbers only", line=int(line), column=column,
-                value=masked(str(raw.frame.at[line, column])),
+                value=str(raw.frame.at[line, column]),
                 patient_id=str(pid) if pid else None,
                 line_kind=raw.line_kind))
     return problems
