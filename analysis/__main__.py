@@ -124,6 +124,11 @@ def _export(args: argparse.Namespace) -> int:
 def _template(args: argparse.Namespace) -> int:
     from analysis.study.template import write_template
 
+    if Path(args.out).exists():
+        # A filled workbook may already carry that name: never overwrite a study team's data.
+        print(f"{args.out} already exists: choose another name (the template never overwrites "
+              "a file)", file=sys.stderr)
+        return EXIT_DATA_PROBLEM
     out = write_template(args.out)
     print(f"wrote {out}: fill its sheets, then `python -m analysis validate {out}`")
     return 0

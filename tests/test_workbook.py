@@ -100,3 +100,10 @@ def test_broken_workbook_is_refused_naming_sheet_row_and_column(case: BrokenCase
     assert shown in err
     if case.line is not None:
         assert f"row {case.line}" in shown and case.file in shown
+
+
+def test_template_never_overwrites_a_workbook(workbook: Path, capsys):
+    before = hashlib.sha256(workbook.read_bytes()).hexdigest()
+    assert main(["template", "--out", str(workbook)]) == EXIT_DATA_PROBLEM
+    assert "already exists" in capsys.readouterr().err
+    assert hashlib.sha256(workbook.read_bytes()).hexdigest() == before

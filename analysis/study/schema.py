@@ -126,7 +126,8 @@ PATIENTS = Table(
     key=("patient_id",),
     columns=(
         Column("patient_id", "id", "Pseudonymous study number assigned by the centre; never "
-               "shown in any output (outputs use sequence numbers).", unique=True),
+               "shown in the report or the supplement (they use sequence numbers); only the "
+               "study team's analysis dataset (`derive --out`) carries it.", unique=True),
         Column("centre", "category", "Treating centre.", allowed=CENTRES),
         Column("age_years", "integer", "Age at the first TKI dose.", unit="years",
                minimum=18, maximum=100),

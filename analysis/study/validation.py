@@ -135,7 +135,8 @@ def _identifier_value_problems(raw: RawTable, id_column: str | None) -> list[Pro
         for line, kind in kinds.dropna().items():
             pid = raw.frame.at[line, id_column] if id_column in raw.frame.columns else None
             problems.append(Problem(
-                raw.file, f"value looks like a {kind}, a direct identifier: use pseudonymous "
+                raw.file, f"value looks like {'an' if kind[0] in 'aeiou' else 'a'} {kind}, a "
+                "direct identifier: use pseudonymous "
                 "study numbers only", line=int(line), column=column,
                 value=str(raw.frame.at[line, column]),
                 patient_id=str(pid) if pid else None,
