@@ -1,4 +1,5 @@
-"""Command line: validate, derive, results, simulate, sections, export, dictionary, quarto-path.
+"""Command line: validate, derive, results, simulate, sections, export, dictionary, template,
+quarto-path.
 
 `python -m analysis COMMAND --help` for each. Data problems print every problem found
 (file, line, patient, column, rule, value) and exit with status 2, without a traceback.
@@ -53,11 +54,22 @@ def _results(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
     else:
-        pfs, resp = results["pfs"], results["response"]
-        print(f"patients {results['n_patients']}, PFS events {pfs['events']}, median PFS "
-              f"{pfs['median']:.1f} months (95% CI {pfs['ci_symmetric'][0]:.1f}-"
-              f"{pfs['ci_symmetric'][1]:.1f}), ORR {resp['orr']['pct']:.1f}%, CBR {resp['cbr']['pct']:.1f}%")
+        print(results_summary(results))
     return 0
+
+
+def _months(value: float | None) -> str:
+    return "not reached" if value is None else f"{value:.1f}"
+
+
+def results_summary(results: dict) -> str:
+    """One line of key results; a median or limit not reached (immature data) says so."""
+    pfs, resp = results["pfs"], results["response"]
+    low, high = pfs["ci_symmetric"]
+    median = "not reached" if pfs["median"] is None else f"{pfs['median']:.1f} months"
+    return (f"patients {results['n_patients']}, PFS events {pfs['events']}, median PFS "
+            f"{median} (95% CI {_months(low)}-{_months(high)}), ORR {resp['orr']['pct']:.1f}%, "
+            f"CBR {resp['cbr']['pct']:.1f}%")
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -107,6 +119,19 @@ def _export(args: argparse.Namespace) -> int:
     context = ReportContext.open(args.data_dir, small_cell_threshold=args.small_cell_threshold)
     files = export_supplement(context, args.out)
     print(f"wrote {len(files)} files to {args.out}")
+    return 0
+
+
+def _template(args: argparse.Namespace) -> int:
+    from analysis.study.template import write_template
+
+    if Path(args.out).exists():
+        # A filled workbook may already carry that name: never overwrite a study team's data.
+        print(f"{args.out} already exists: choose another name (the template never overwrites "
+              "a file)", file=sys.stderr)
+        return EXIT_DATA_PROBLEM
+    out = write_template(args.out)
+    print(f"wrote {out}: fill its sheets, then `python -m analysis validate {out}`")
     return 0
 
 
@@ -167,15 +192,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    data_help = "data folder (default: $TKI_DATA_DIR, else data/synthetic)"
+    data_help = ("data folder or .xlsx workbook made with `template` (default: $TKI_DATA_DIR, "
+                 "else data/synthetic)")
 
     p = sub.add_parser("validate", help="check a data folder against the data dictionary")
     p.add_argument("data_dir", nargs="?", help=data_help)
     p.set_defaults(run=_validate)
 
-    p = sub.add_parser("derive", help="write the per-patient analysis dataset")
+    p = sub.add_parser("derive", help="write the per-patient analysis dataset (for the study team: "
+                       "it carries the source patient_id)",
+                       description="Write the per-patient analysis dataset, one row per patient. "
+                       "It is for the study team and carries the source patient_id (pseudonymous "
+                       "study number) beside the sequence number, so keep it with the source data: "
+                       "it is never part of the report or the supplement.")
     p.add_argument("data_dir", nargs="?", help=data_help)
-    p.add_argument("--out", required=True, help="output CSV file")
+    p.add_argument("--out", required=True, help="output CSV file (contains patient_id)")
     p.set_defaults(run=_derive)
 
     p = sub.add_parser("results", help="print the key results")
@@ -221,6 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("quarto-missing", help="say how to install Quarto")
     p.set_defaults(run=_quarto_missing)
+
+    p = sub.add_parser("template", help="write the Excel data-entry workbook (one sheet per file)")
+    p.add_argument("--out", required=True, help="workbook to write, e.g. extract.xlsx")
+    p.set_defaults(run=_template)
 
     p = sub.add_parser("dictionary", help="print or write the data dictionary (Markdown)")
     p.add_argument("--out", help="file to write (e.g. data/README.md)")

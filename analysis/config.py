@@ -30,3 +30,11 @@ def small_cell_threshold() -> int | None:
     if not value.isdigit() or int(value) < 2:
         raise ValueError(f"{SMALL_CELL_VARIABLE} must be a whole number of at least 2, not {value!r}")
     return int(value)
+
+
+def origin_note(path: Path) -> str:
+    """' (set by TKI_DATA_DIR)' when `path` is the one that variable names, else ''."""
+    value = os.environ.get(DATA_DIR_VARIABLE, "").strip()
+    if value and Path(value).expanduser().resolve() == Path(path).expanduser().resolve():
+        return f" (the path comes from {DATA_DIR_VARIABLE})"
+    return ""

@@ -7,6 +7,7 @@ the folders are built fresh in a temporary directory for each test.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -41,6 +42,14 @@ class BrokenCase:
     rule: str                 # fragment of the rule text
     column: str | None = None
     line: int | None = None   # file line (header = 1)
+
+
+def problems_naming(case: BrokenCase, problems: list) -> list:
+    """The problems that name the case's file (or sheet), rule, column and line (or row)."""
+    return [p for p in problems
+            if p.file == case.file and case.rule in p.rule
+            and (case.column is None or p.column == case.column)
+            and (case.line is None or p.line == case.line)]
 
 
 def _missing_file(d): (d / PATIENTS).unlink()
@@ -104,6 +113,152 @@ def _missing_metadata(d): (d / META).unlink()
 def _bad_cutoff(d): (d / META).write_text("title: x\nsynthetic: true\ndata_cutoff: 30/06/2023\n")
 
 
+# ------------------------------------------------------------- real extracts (issue 11)
+IDENTIFIER_HEADERS = ("姓名", "电话", "身份证号", "住院号", "病案号", "出生日期", "xingming", "dianhua",
+                      "shenfenzheng", "shenfenzhenghao", "zhuyuanhao", "sfz", "tel", "hospital_no",
+                      "inpatient_no", "social_security", "Patient Name", "E-Mail", "ＴＥＬ")
+#: A Chinese resident ID number with a valid check digit (the standard's published example).
+RESIDENT_ID = "11010519491231002X"
+
+
+def _extra_column(name: str, value: str = "x"):
+    def make(d):
+        frame = _read(d, PATIENTS)
+        frame[name] = value
+        _write(frame, d, PATIENTS)
+    return make
+
+
+def _rename(file: str, old: str, new: str):
+    def make(d):
+        _write(_read(d, file).rename(columns={old: new}), d, file)
+    return make
+
+
+def _replace_id(file: str, column: str, value: str):
+    def make(d):
+        _set(d, file, 0, column, value)
+    return make
+
+
+def _folder_in_place(d):
+    (d / PATIENTS).unlink()
+    (d / PATIENTS).mkdir()
+
+
+def _fifo_in_place(d):
+    (d / PATIENTS).unlink()
+    os.mkfifo(d / PATIENTS)
+
+
+def _device_in_place(d):
+    (d / PATIENTS).unlink()
+    (d / PATIENTS).symlink_to("/dev/zero")
+
+
+def _unreadable(file: str):
+    def make(d):
+        (d / file).chmod(0)
+    return make
+
+
+def _huge_cell(d): _set(d, PATIENTS, 3, "centre", "x" * (130 * 1024))
+
+
+def _text_junk(d):
+    line = "Lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor\n"
+    (d / PATIENTS).write_text(line * 20_000)
+
+
+def _comma_junk(d):
+    (d / PATIENTS).write_text("q,w,e,r,t,y\n" + "1,2,3,4,5,6\n" * 100_000)
+
+
+def _wide_header(d):
+    (d / PATIENTS).write_text(",".join(f"c{i}" for i in range(60_000)) + "\n1\n")
+
+
+def _utf16_without_bom(d):
+    (d / PATIENTS).write_bytes((d / PATIENTS).read_text().encode("utf-16-le"))
+
+
+def _gbk(d):
+    frame = _read(d, PATIENTS)
+    frame["备注"] = "无"
+    (d / PATIENTS).write_bytes(frame.to_csv(index=False, lineterminator="\n").encode("gb18030"))
+
+
+def _multi_line_cell_then_error(d):
+    frame = _read(d, PATIENTS)
+    frame["site_comment"] = ""
+    frame.loc[0, "site_comment"] = "first line\nsecond line"
+    frame.loc[3, "age_years"] = "fifty"   # record line 5, physical line 6
+    _write(frame, d, PATIENTS)
+
+
+def _meta(text: str):
+    def make(d):
+        (d / META).write_text(text)
+    return make
+
+
+def _no_assessment(d, death: bool, response: str):
+    frame = _read(d, PATIENTS)
+    row = frame.index[(frame["progression_date"] == "") & (frame["death_date"] == "")][0]
+    frame.loc[row, "last_assessment_date"] = ""
+    if death:
+        frame.loc[row, "death_date"] = frame.loc[row, "tki_start_date"]
+    frame.loc[row, "best_overall_response"] = response
+    _write(frame, d, PATIENTS)
+
+
+ISSUE_11_CASES: list[BrokenCase] = [
+    *[BrokenCase(f"identifier header {name}", _extra_column(name), PATIENTS, "direct identifier",
+                 column=name, line=1) for name in IDENTIFIER_HEADERS],
+    BrokenCase("resident ID as patient_id", _replace_id(PATIENTS, "patient_id", RESIDENT_ID),
+               PATIENTS, "resident ID number", column="patient_id", line=2),
+    BrokenCase("mobile number as screening_id", _replace_id(SCREENING, "screening_id", "13812345678"),
+               SCREENING, "mobile phone number", column="screening_id", line=2),
+    BrokenCase("mobile number with +86 and dashes as patient_id",
+               _replace_id(PATIENTS, "patient_id", "+86-138-1234-5678"), PATIENTS,
+               "mobile phone number", column="patient_id", line=2),
+    BrokenCase("e-mail address in an extra column", _extra_column("site_comment", "li.hua@example.cn"),
+               PATIENTS, "e-mail address", column="site_comment", line=2),
+    BrokenCase("patients.csv is a folder", _folder_in_place, PATIENTS, "is a folder"),
+    BrokenCase("patients.csv is a FIFO", _fifo_in_place, PATIENTS, "not a regular file"),
+    BrokenCase("patients.csv is a device", _device_in_place, PATIENTS, "not a regular file"),
+    BrokenCase("patients.csv not readable", _unreadable(PATIENTS), PATIENTS, "permission denied"),
+    BrokenCase("dataset.yml not readable", _unreadable(META), META, "permission denied"),
+    BrokenCase("cell over 128 KiB", _huge_cell, PATIENTS, "field larger than field limit", line=5),
+    BrokenCase("text junk", _text_junk, PATIENTS, "none of this file's columns", line=1),
+    BrokenCase("comma-separated junk", _comma_junk, PATIENTS, "none of this file's columns", line=1),
+    BrokenCase("60,000-column header", _wide_header, PATIENTS, "60,000 columns", line=1),
+    BrokenCase("UTF-16 without byte-order mark", _utf16_without_bom, PATIENTS, "UTF-16"),
+    BrokenCase("GBK-encoded file", _gbk, PATIENTS, "GBK"),
+    BrokenCase("renamed key column", _rename(PATIENTS, "patient_id", "Patient_ID"), PATIENTS,
+               "found 'Patient_ID', expected 'patient_id'", column="Patient_ID", line=1),
+    BrokenCase("trailing space in a column name", _rename(PATIENTS, "centre", "centre "), PATIENTS,
+               "found 'centre ', expected 'centre'", column="centre ", line=1),
+    BrokenCase("physical line after a multi-line cell", _multi_line_cell_then_error, PATIENTS,
+               "whole number", column="age_years", line=6),
+    BrokenCase("identifier rule in words", _replace_id(PATIENTS, "patient_id", "P 01"), PATIENTS,
+               "must be letters, digits, '-' or '_' (1-32 characters)", column="patient_id", line=2),
+    BrokenCase("dataset.yml invalid YAML", _meta("title: x\nsynthetic: [true\ndata_cutoff: '2023-06-30'\n"),
+               META, "not valid YAML", line=3),
+    BrokenCase("dataset.yml duplicate key",
+               _meta("title: x\nsynthetic: true\nsynthetic: false\ndata_cutoff: '2023-06-30'\n"),
+               META, "duplicate key 'synthetic'", line=3),
+    BrokenCase("cut-off in the future", _meta("title: x\nsynthetic: true\ndata_cutoff: '2999-01-01'\n"),
+               META, "must not be in the future", column="data_cutoff"),
+    BrokenCase("control characters in a column name", _extra_column("phone\x1b[2J"), PATIENTS,
+               "direct identifier", column="phone\x1b[2J", line=1),
+    BrokenCase("no tumour assessment and no death", lambda d: _no_assessment(d, False, "NE"),
+               PATIENTS, "unless the patient died before any tumour assessment",
+               column="last_assessment_date"),
+    BrokenCase("death before assessment with a response", lambda d: _no_assessment(d, True, "SD"),
+               PATIENTS, "must be NE", column="best_overall_response"),
+]
+
 CASES: list[BrokenCase] = [
     BrokenCase("missing file", _missing_file, PATIENTS, "required file is missing"),
     BrokenCase("empty file", _empty_file, PATIENTS, "file is empty"),
@@ -159,4 +314,108 @@ CASES: list[BrokenCase] = [
                PATIENTS, "not recorded as included", column="patient_id", line=8),
     BrokenCase("metadata file missing", _missing_metadata, META, "required file is missing"),
     BrokenCase("cut-off not an ISO date", _bad_cutoff, META, "ISO date", column="data_cutoff"),
+    *ISSUE_11_CASES,
+]
+
+
+# ------------------------------------------------------------------- the Excel workbook path
+def fill_workbook(template: Path, folder: Path, out: Path) -> Path:
+    """Fill the data-entry template with a data folder's rows, as a study team would type
+    them: dates into date cells, numbers as numbers, codes as text, empty cells left empty."""
+    import datetime as dt
+
+    import yaml
+    from openpyxl import load_workbook
+
+    from analysis.study import schema
+
+    book = load_workbook(template)
+    for table in schema.TABLES:
+        sheet = book[Path(table.file).stem]
+        header = [cell.value for cell in sheet[1]]
+        kinds = {c.name: c.kind for c in table.columns}
+        for values in _read(folder, table.file)[header].itertuples(index=False):
+            row = []
+            for name, text in zip(header, values):
+                if text == "":
+                    row.append(None)
+                elif kinds[name] == "date":
+                    row.append(dt.date.fromisoformat(text))
+                elif kinds[name] in ("integer", "flag"):
+                    row.append(int(text))
+                else:
+                    row.append(text)
+            sheet.append(row)
+    meta = yaml.safe_load((folder / META).read_text())
+    sheet = book["dataset"]
+    for row in range(2, sheet.max_row + 1):
+        field = sheet.cell(row, 1).value
+        value = meta[field]
+        sheet.cell(row, 2).value = dt.date.fromisoformat(value) if field == "data_cutoff" else value
+    book.save(out)
+    return out
+
+
+def _cell(sheet: str, row: int, column: str, value):
+    """Set one cell of a filled workbook (row = sheet row, header = 1)."""
+    def make(book_path: Path):
+        from openpyxl import load_workbook
+
+        book = load_workbook(book_path)
+        header = [cell.value for cell in book[sheet][1]]
+        book[sheet].cell(row, header.index(column) + 1).value = value
+        book.save(book_path)
+    return make
+
+
+def _drop_sheet(sheet: str):
+    def make(book_path: Path):
+        from openpyxl import load_workbook
+
+        book = load_workbook(book_path)
+        del book[sheet]
+        book.save(book_path)
+    return make
+
+
+def _identifier_header_in_sheet(book_path: Path):
+    from openpyxl import load_workbook
+
+    book = load_workbook(book_path)
+    sheet = book["patients"]
+    sheet.cell(1, sheet.max_column + 1).value = "身份证号"
+    book.save(book_path)
+
+
+def _not_a_workbook(book_path: Path): book_path.write_text("patient_id,centre\n")
+
+
+WORKBOOK_CASES: list[BrokenCase] = [
+    BrokenCase("text in a numeric cell", _cell("patients", 2, "age_years", "fifty"),
+               "extract.xlsx, sheet 'patients'", "whole number", column="age_years", line=2),
+    BrokenCase("text date not ISO", _cell("patients", 4, "tki_start_date", "30/06/2021"),
+               "extract.xlsx, sheet 'patients'", "ISO date", column="tki_start_date", line=4),
+    BrokenCase("number in a date cell", _cell("patients", 5, "death_date", 44197),
+               "extract.xlsx, sheet 'patients'", "Excel serial", column="death_date", line=5),
+    BrokenCase("code not in the list", _cell("patients", 6, "best_overall_response", "cr"),
+               "extract.xlsx, sheet 'patients'", "exact spelling and case",
+               column="best_overall_response", line=6),
+    BrokenCase("adverse event of an unknown patient", _cell("adverse_events", 3, "patient_id", "SYN999999"),
+               "extract.xlsx, sheet 'adverse_events'", "must be a patient_id of extract.xlsx, sheet "
+               "'patients'", column="patient_id", line=3),
+    BrokenCase("mobile number as screening id", _cell("screening_log", 2, "screening_id", "13812345678"),
+               "extract.xlsx, sheet 'screening_log'", "mobile phone number", column="screening_id",
+               line=2),
+    BrokenCase("identifier header in a sheet", _identifier_header_in_sheet,
+               "extract.xlsx, sheet 'patients'", "direct identifier", column="身份证号", line=1),
+    BrokenCase("missing sheet", _drop_sheet("screening_log"), "extract.xlsx",
+               "required sheet 'screening_log' is missing"),
+    BrokenCase("missing dataset sheet", _drop_sheet("dataset"), "extract.xlsx",
+               "required sheet 'dataset' is missing"),
+    BrokenCase("cut-off in the future", _cell("dataset", 4, "value", "2999-01-01"),
+               "extract.xlsx, sheet 'dataset'", "must not be in the future", column="data_cutoff",
+               line=4),
+    BrokenCase("synthetic not true/false", _cell("dataset", 3, "value", "maybe"),
+               "extract.xlsx, sheet 'dataset'", "true or false", column="synthetic", line=3),
+    BrokenCase("not a workbook", _not_a_workbook, "extract.xlsx", "not a readable Excel .xlsx workbook"),
 ]

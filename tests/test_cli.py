@@ -66,3 +66,14 @@ def test_results_json_uses_null_where_not_reached(tmp_path: Path, capsys, data_c
 def test_results_text_summary(capsys):
     assert main(["results"]) == 0
     assert "median PFS 10.1 months (95% CI 4.7-15.6)" in capsys.readouterr().out
+
+
+def test_results_text_says_not_reached_for_immature_data(capsys, data_copy):
+    frame = pd.read_csv(data_copy / "patients.csv", dtype=str, keep_default_na=False)
+    keep = frame.index < 50
+    frame.loc[keep, ["progression_date", "death_date"]] = ""
+    frame.loc[keep & (frame["best_overall_response"] == "PD"), "best_overall_response"] = "SD"
+    frame.to_csv(data_copy / "patients.csv", index=False)
+    assert main(["results", str(data_copy)]) == 0
+    out = capsys.readouterr().out
+    assert "median PFS not reached (95% CI " in out and "-not reached)" in out

@@ -85,3 +85,38 @@ def test_sequence_does_not_depend_on_row_order(study):
     before = analysis_dataset(study.patients).set_index("patient_id")["sequence"]
     after = analysis_dataset(shuffled).set_index("patient_id")["sequence"]
     assert after.sort_index().equals(before.sort_index())
+
+
+def test_death_before_any_tumour_assessment_is_an_event_and_ne():
+    """last_assessment_date empty, death_date given: PFS ends at death (an event); the best
+    response is NE, which is no response, no disease control and no clinical benefit."""
+    p = _dates(tki_start_date=["2020-01-01"], progression_date=[None], death_date=["2020-01-21"],
+               last_assessment_date=[None], tki_end_date=[None])
+    pfs = derive.progression_free_survival(p)
+    assert pfs["pfs_days"].tolist() == [20] and pfs["pfs_event"].tolist() == [1]
+    bor = pd.Series(["NE"])
+    assert derive.objective_response(bor).tolist() == [0]
+    assert derive.disease_control(bor).tolist() == [0]
+    assert derive.clinical_benefit(bor, pfs["pfs_days"]).tolist() == [0]
+
+
+def test_a_patient_who_died_before_assessment_is_valid_and_analysed(data_copy):
+    from conftest import read_text_table, write_text_table
+
+    from analysis.study.validation import load_study
+
+    frame = read_text_table(data_copy / "patients.csv")
+    row = frame.index[(frame["progression_date"] == "") & (frame["death_date"] == "")][0]
+    start = pd.Timestamp(frame.at[row, "tki_start_date"])
+    frame.loc[row, ["last_assessment_date", "tki_end_date"]] = ""
+    frame.loc[row, "death_date"] = (start + pd.Timedelta(days=20)).date().isoformat()
+    frame.loc[row, "best_overall_response"] = "NE"
+    frame.loc[row, "discontinued_for_toxicity"] = "0"
+    write_text_table(frame, data_copy / "patients.csv")
+    study = load_study(data_copy)
+    data = derive.analysis_dataset(study.patients)
+    patient = data.loc[data["patient_id"] == frame.at[row, "patient_id"]].iloc[0]
+    assert patient["pfs_event"] == 1 and patient["pfs_months"] == pytest.approx(20 / 30.4375)
+    assert patient["best_overall_response"] == "NE"
+    assert (patient["objective_response"], patient["disease_control"], patient["clinical_benefit"]) == (0, 0, 0)
+    assert patient["treatment_months"] == pytest.approx(20 / 30.4375)

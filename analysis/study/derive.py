@@ -34,7 +34,8 @@ def progression_free_survival(patients: pd.DataFrame) -> pd.DataFrame:
     """PFS from the first TKI dose to progression or death (the earlier), else censored.
 
     A patient alive without progression is censored at her last tumour assessment
-    (`last_assessment_date`). Returns `pfs_months`, `pfs_event` (1 = event),
+    (`last_assessment_date`); a patient who died before any assessment has her event at
+    death. Returns `pfs_months`, `pfs_event` (1 = event),
     `pfs_days` and `pfs_end_date`.
     """
     event_date = patients[["progression_date", "death_date"]].min(axis=1)
@@ -50,7 +51,8 @@ def progression_free_survival(patients: pd.DataFrame) -> pd.DataFrame:
 
 
 def objective_response(best_response: pd.Series) -> pd.Series:
-    """1 when the best overall response is CR or PR (NE counts as a non-responder)."""
+    """1 when the best overall response is CR or PR (NE, e.g. death before any tumour
+    assessment, counts as a non-responder)."""
     return best_response.isin(RESPONDERS).astype("int64")
 
 
@@ -64,6 +66,7 @@ def clinical_benefit(best_response: pd.Series, pfs_days: pd.Series) -> pd.Series
 
     Stable disease is measured from the first TKI dose until progression, death or the
     last tumour assessment (the PFS time), as RECIST 1.1 measures the duration of SD.
+    NE (e.g. death before any tumour assessment) is never clinical benefit.
     """
     lasting_sd = (best_response == "SD") & (pfs_days >= CLINICAL_BENEFIT_DAYS)
     return (best_response.isin(RESPONDERS) | lasting_sd).astype("int64")
@@ -137,7 +140,10 @@ def analysis_dataset(patients: pd.DataFrame) -> pd.DataFrame:
     pfs = progression_free_survival(patients)
     bor = patients["best_overall_response"]
     ongoing = patients["tki_end_date"].isna()
-    treatment_end = patients["tki_end_date"].where(~ongoing, patients["last_assessment_date"])
+    # On treatment at the cut-off: treated until the last assessment (or death, for a
+    # patient who died before any tumour assessment).
+    last_seen = patients["last_assessment_date"].fillna(patients["death_date"])
+    treatment_end = patients["tki_end_date"].where(~ongoing, last_seen)
     ecog = patients["ecog"].astype("float")
     ecog_group = pd.Series(np.select([ecog == 0, ecog == 1], ["0", "1"], "≥2"),
                            index=patients.index, dtype="string").where(ecog.notna())

@@ -61,16 +61,6 @@ SCREENING_OUTCOMES: dict[str, str] = {
     "incomplete_records": "Incomplete treatment records",
 }
 
-#: Column names (lower-cased, any position) that look like direct identifiers; such a
-#: column is refused outright so that identifying data never enter the pipeline.
-IDENTIFIER_NAME_PATTERNS = (
-    "name", "phone", "mobile", "telephone", "email", "address", "street", "postcode",
-    "zip", "national_id", "id_number", "idcard", "id_card", "passport", "ssn",
-    "mrn", "medical_record", "hospital_number", "hospital_id", "record_number", "birth",
-    "dob", "initials", "insurance", "admission_number",
-)
-
-
 @dataclass(frozen=True)
 class Column:
     """One column of an input table: what it holds and the rules a value must follow."""
@@ -136,7 +126,8 @@ PATIENTS = Table(
     key=("patient_id",),
     columns=(
         Column("patient_id", "id", "Pseudonymous study number assigned by the centre; never "
-               "shown in any output (outputs use sequence numbers).", unique=True),
+               "shown in the report or the supplement (they use sequence numbers); only the "
+               "study team's analysis dataset (`derive --out`) carries it.", unique=True),
         Column("centre", "category", "Treating centre.", allowed=CENTRES),
         Column("age_years", "integer", "Age at the first TKI dose.", unit="years",
                minimum=18, maximum=100),
@@ -184,9 +175,14 @@ PATIENTS = Table(
         _date("last_assessment_date", "Last tumour assessment (RECIST 1.1): the PFS censoring "
               "date for a patient alive without progression, and where stable disease ends for "
               "the 24-week clinical-benefit rule when there was no progression; for a patient who "
-              "progressed, the last assessment (on or after progression)."),
+              "progressed, the last assessment (on or after progression). Empty only for a "
+              "patient who died before any tumour assessment (death_date given): PFS is then "
+              "the time to death (an event), best_overall_response must be NE, and she counts "
+              "as a non-responder without disease control or clinical benefit.", nullable=True),
         Column("best_overall_response", "category", "Best overall response on the TKI regimen "
-               "(RECIST 1.1; NE = not evaluable).", allowed=RESPONSE_CODES),
+               "(RECIST 1.1; NE = not evaluable, e.g. death before any tumour assessment; NE "
+               "counts as no response, no disease control and no clinical benefit).",
+               allowed=RESPONSE_CODES),
         _flag("dose_reduction", "TKI dose reduced for toxicity."),
         _flag("dose_interruption", "TKI interrupted for toxicity."),
         _flag("discontinued_for_toxicity", "TKI permanently stopped for toxicity."),

@@ -9,19 +9,24 @@ with a rule saying so, never silently normalised or misread.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import yaml
 
+from .. import config
 from . import schema
-from .reading import DataValidationError, Problem, RawTable, read_csv_strict
+from .headers import diagnose_header
+from .identifiers import identifier_kinds
+from .metadata import read_metadata
+from .problems import DataValidationError, Problem
+from .reading import RawTable, read_csv_strict
 
 _ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
+#: Problems listed per file before the rest are summarised (junk must not flood the terminal).
+MAX_PROBLEMS_PER_FILE = 100
 _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 _INT_PATTERN = r"^-?\d+$"
 
@@ -47,55 +52,13 @@ class StudyData:
         return pd.Timestamp(self.metadata["data_cutoff"])
 
 
-# --------------------------------------------------------------------------- metadata
-def _read_metadata(directory: Path, problems: list[Problem]) -> dict | None:
-    path = directory / schema.METADATA_FILE
-    name = schema.METADATA_FILE
-    if not path.exists():
-        problems.append(Problem(name, "required file is missing (it states the data cut-off "
-                                      "and whether the data are synthetic)"))
-        return None
-    try:
-        meta = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as err:
-        problems.append(Problem(name, f"not readable as UTF-8 YAML ({type(err).__name__})"))
-        return None
-    if not isinstance(meta, dict):
-        problems.append(Problem(name, "must be a YAML mapping of the fields title, synthetic, "
-                                      "data_cutoff"))
-        return None
-    ok = True
-    for key in schema.METADATA_FIELDS:
-        if key not in meta:
-            problems.append(Problem(name, "required field is missing", column=key))
-            ok = False
-    if "synthetic" in meta and not isinstance(meta["synthetic"], bool):
-        problems.append(Problem(name, "must be true or false", column="synthetic",
-                                value=str(meta["synthetic"])))
-        ok = False
-    if "data_cutoff" in meta:
-        cutoff = meta["data_cutoff"]
-        if isinstance(cutoff, str):
-            try:
-                cutoff = dt.date.fromisoformat(cutoff)
-            except ValueError:
-                cutoff = None
-        if not isinstance(cutoff, dt.date):
-            problems.append(Problem(name, "must be an ISO date YYYY-MM-DD", column="data_cutoff",
-                                    value=str(meta["data_cutoff"])))
-            ok = False
-        else:
-            meta["data_cutoff"] = cutoff.isoformat()
-    return meta if ok else None
-
-
 # ------------------------------------------------------------------ column-level rules
 def _column_checks(column: schema.Column, cutoff: pd.Timestamp | None) -> list[pa.Check]:
     """pandera checks for one column, each named by the rule a data manager reads."""
     checks = [pa.Check(lambda s: s == s.str.strip(), name="must not have leading or trailing spaces")]
     if column.kind == "id":
-        checks.append(pa.Check.str_matches(_ID_PATTERN, name="must be letters, digits, '-' or '_' "
-                                                              "(1-32 characters)"))
+        checks.append(pa.Check(lambda s: s.str.fullmatch(_ID_PATTERN).fillna(False),
+                               name="must be letters, digits, '-' or '_' (1-32 characters)"))
     elif column.kind == "category":
         allowed = ", ".join(column.allowed)
         checks.append(pa.Check(lambda s, a=column.allowed: s.str.strip().isin(a),
@@ -137,12 +100,12 @@ def _pandera_schema(table: schema.Table, cutoff: pd.Timestamp | None) -> pa.Data
 _PANDERA_RULES = {
     "not_nullable": "a value is required",
     "field_uniqueness": "must be unique (appears more than once)",
-    "column_in_dataframe": "required column is missing",
 }
 
 
 def _column_problems(raw: RawTable, table: schema.Table, cutoff: pd.Timestamp | None,
                      id_column: str | None) -> list[Problem]:
+    """Every column rule broken, cell by cell (missing columns are the header's problem)."""
     frame = raw.frame.replace("", np.nan)
     try:
         _pandera_schema(table, cutoff).validate(frame, lazy=True)
@@ -153,32 +116,32 @@ def _column_problems(raw: RawTable, table: schema.Table, cutoff: pd.Timestamp | 
     for case in cases.itertuples(index=False):
         rule = _PANDERA_RULES.get(case.check, case.check)
         if case.check == "column_in_dataframe":
-            problems.append(Problem(raw.file, rule, line=1, column=str(case.failure_case)))
-            continue
+            continue  # reported once by the header diagnosis, with any near miss
         line = None if pd.isna(case.index) else int(case.index)
         pid = None
         if line is not None and id_column and id_column in raw.frame.columns:
             pid = raw.frame.at[line, id_column] or None
         value = None if pd.isna(case.failure_case) else str(case.failure_case)
         problems.append(Problem(raw.file, rule, line=line, column=case.column, value=value,
-                                patient_id=pid))
+                                patient_id=pid, line_kind=raw.line_kind))
     return problems
 
 
-def _header_problems(raw: RawTable, table: schema.Table) -> tuple[list[Problem], list[str]]:
-    problems, notes = [], []
-    for name in raw.header:
-        if name in table.column_names:
-            continue
-        lowered = name.lower()
-        if any(pattern in lowered for pattern in schema.IDENTIFIER_NAME_PATTERNS):
-            problems.append(Problem(raw.file, "column looks like a direct identifier (name, "
-                                    "contact, ID or record number, address, birth date); remove "
-                                    "it before analysis", line=1, column=name))
-        else:
-            notes.append(f"{raw.file}: unknown column '{name}' is ignored (not in the data "
-                         "dictionary)")
-    return problems, notes
+def _identifier_value_problems(raw: RawTable, id_column: str | None) -> list[Problem]:
+    """Values shaped like a resident ID, a mobile number or an e-mail address, in any column."""
+    problems = []
+    for column in raw.frame.columns:
+        kinds = identifier_kinds(raw.frame[column])
+        for line, kind in kinds.dropna().items():
+            pid = raw.frame.at[line, id_column] if id_column in raw.frame.columns else None
+            problems.append(Problem(
+                raw.file, f"value looks like {'an' if kind[0] in 'aeiou' else 'a'} {kind}, a "
+                "direct identifier: use pseudonymous "
+                "study numbers only", line=int(line), column=column,
+                value=str(raw.frame.at[line, column]),
+                patient_id=str(pid) if pid else None,
+                line_kind=raw.line_kind))
+    return problems
 
 
 # ------------------------------------------------------------------------- typing
@@ -198,21 +161,23 @@ def _typed(raw: RawTable, table: schema.Table) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- row-level rules
-def _row_rule(frame: pd.DataFrame, file: str, mask: pd.Series, column: str, rule: str,
+def _row_rule(frame: pd.DataFrame, raw: RawTable, mask: pd.Series, column: str, rule: str,
               id_column: str = "patient_id") -> list[Problem]:
     mask = mask.fillna(False).astype(bool)
-    return [Problem(file, rule, line=int(line), column=column,
+    return [Problem(raw.file, rule, line=int(line), column=column,
                     value=None if pd.isna(frame.at[line, column]) else
                     str(frame.at[line, column].date() if isinstance(frame.at[line, column], pd.Timestamp)
                         else frame.at[line, column]),
-                    patient_id=None if pd.isna(frame.at[line, id_column]) else str(frame.at[line, id_column]))
+                    patient_id=None if pd.isna(frame.at[line, id_column]) else str(frame.at[line, id_column]),
+                    line_kind=raw.line_kind)
             for line in frame.index[mask]]
 
 
-def _patient_rules(p: pd.DataFrame, file: str) -> list[Problem]:
+def _patient_rules(p: pd.DataFrame, raw: RawTable) -> list[Problem]:
     """Date-order and consistency rules within one patient row."""
     adjuvant = p["trastuzumab_setting"] == "adjuvant"
     metastatic = p["trastuzumab_setting"] == "metastatic"
+    no_assessment = p["last_assessment_date"].isna()
     rules = [
         (adjuvant & p["trastuzumab_end_date"].isna(), "trastuzumab_end_date",
          "required when trastuzumab_setting is adjuvant"),
@@ -247,6 +212,16 @@ def _patient_rules(p: pd.DataFrame, file: str) -> list[Problem]:
          "must not be before progression_date"),
         (p["death_date"].notna() & (p["last_assessment_date"] > p["death_date"]),
          "last_assessment_date", "must not be after death_date"),
+        (no_assessment & p["death_date"].isna(), "last_assessment_date",
+         "a value is required unless the patient died before any tumour assessment "
+         "(then death_date is given)"),
+        (no_assessment & p["progression_date"].notna(), "progression_date",
+         "must be empty when there was no tumour assessment (last_assessment_date empty): "
+         "progression is documented at an assessment"),
+        (no_assessment & p["best_overall_response"].notna()
+         & (p["best_overall_response"] != "NE"), "best_overall_response",
+         "must be NE when the patient died before any tumour assessment (last_assessment_date "
+         "empty)"),
         ((p["best_overall_response"] == "PD") & p["progression_date"].isna(),
          "progression_date", "required when best_overall_response is PD"),
         ((p["discontinued_for_toxicity"] == 1) & p["tki_end_date"].isna(), "tki_end_date",
@@ -258,73 +233,122 @@ def _patient_rules(p: pd.DataFrame, file: str) -> list[Problem]:
     ]
     problems = []
     for mask, column, rule in rules:
-        problems += _row_rule(p, file, mask, column, rule)
+        problems += _row_rule(p, raw, mask, column, rule)
     return problems
 
 
-def _cross_table_rules(patients: pd.DataFrame, events: pd.DataFrame,
-                       screening: pd.DataFrame) -> list[Problem]:
+def _cross_table_rules(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable]) -> list[Problem]:
+    """Adverse events and the screening log against patients.csv (and the reverse)."""
+    patients, events, screening = typed["patients"], typed["adverse_events"], typed["screening"]
+    p_raw, ae_raw, sc_raw = raws["patients"], raws["adverse_events"], raws["screening"]
     problems = []
     known = set(patients["patient_id"].dropna())
-    ae_file, sc_file = schema.ADVERSE_EVENTS.file, schema.SCREENING.file
-    problems += _row_rule(events, ae_file, events["patient_id"].notna()
+    problems += _row_rule(events, ae_raw, events["patient_id"].notna()
                           & ~events["patient_id"].isin(known), "patient_id",
-                          "must be a patient_id of patients.csv")
+                          f"must be a patient_id of {p_raw.file}")
     key = list(schema.ADVERSE_EVENTS.key)
-    problems += _row_rule(events, ae_file, events.duplicated(key, keep="first")
+    problems += _row_rule(events, ae_raw, events.duplicated(key, keep="first")
                           & events[key].notna().all(axis=1), "ae_term",
                           "duplicate row: one row per patient, term and grade")
     included = screening["outcome"] == "included"
-    problems += _row_rule(screening, sc_file, included & screening["patient_id"].isna(),
+    problems += _row_rule(screening, sc_raw, included & screening["patient_id"].isna(),
                           "patient_id", "required when outcome is included")
-    problems += _row_rule(screening, sc_file, ~included & screening["outcome"].notna()
+    problems += _row_rule(screening, sc_raw, ~included & screening["outcome"].notna()
                           & screening["patient_id"].notna(), "patient_id",
                           "must be empty when the patient was excluded")
-    problems += _row_rule(screening, sc_file, included & screening["patient_id"].notna()
+    problems += _row_rule(screening, sc_raw, included & screening["patient_id"].notna()
                           & ~screening["patient_id"].isin(known), "patient_id",
-                          "included patient is not in patients.csv")
+                          f"included patient is not in {p_raw.file}")
     listed = screening.loc[included, "patient_id"]
-    problems += _row_rule(screening, sc_file, included & screening["patient_id"].notna()
+    problems += _row_rule(screening, sc_raw, included & screening["patient_id"].notna()
                           & screening["patient_id"].duplicated(keep="first"), "patient_id",
                           "patient included more than once in the screening log")
-    problems += _row_rule(patients, schema.PATIENTS.file, patients["patient_id"].notna()
+    problems += _row_rule(patients, p_raw, patients["patient_id"].notna()
                           & ~patients["patient_id"].isin(set(listed.dropna())), "patient_id",
-                          "patient is not recorded as included in screening_log.csv")
+                          f"patient is not recorded as included in {sc_raw.file}")
     return problems
 
 
+# ------------------------------------------------------------------------ sources
+def _read_folder(directory: Path, problems: list[Problem]) -> tuple[dict | None, dict[str, RawTable | None]]:
+    """dataset.yml and the three CSV files of a data folder."""
+    meta = read_metadata(directory / schema.METADATA_FILE, problems)
+    raws = {table.name: read_csv_strict(directory / table.file, problems,
+                                        allow_no_rows=table is schema.ADVERSE_EVENTS,
+                                        expected=table.column_names)
+            for table in schema.TABLES}
+    return meta, raws
+
+
+def _read_source(path: Path, problems: list[Problem]) -> tuple[dict | None, dict[str, RawTable | None]]:
+    """A data folder, or an Excel workbook made from the template; anything else is refused."""
+    origin = config.origin_note(path)
+    if path.is_file() and path.suffix.lower() in WORKBOOK_SUFFIXES:
+        from .workbook import read_workbook
+
+        return read_workbook(path, problems)
+    if path.is_dir():
+        return _read_folder(path, problems)
+    if not path.exists():
+        rule = "data folder does not exist" + origin
+    else:
+        rule = ("is a file, not a data folder" + origin + ": give the folder that holds "
+                f"{', '.join(t.file for t in schema.TABLES)} and {schema.METADATA_FILE}, or an "
+                "Excel workbook (.xlsx) made with `python -m analysis template`")
+    raise DataValidationError([Problem(str(path), rule)], path)
+
+
+def _limited(problems: list[Problem]) -> list[Problem]:
+    """At most MAX_PROBLEMS_PER_FILE problems per file, then one line saying how many more."""
+    kept, counts = [], {}
+    for problem in problems:
+        counts[problem.file] = counts.get(problem.file, 0) + 1
+        if counts[problem.file] <= MAX_PROBLEMS_PER_FILE:
+            kept.append(problem)
+    for file, count in counts.items():
+        if count > MAX_PROBLEMS_PER_FILE:
+            kept.append(Problem(file, f"... and {count - MAX_PROBLEMS_PER_FILE:,} more problems "
+                                      "in this file, not listed: fix those above first"))
+    return kept
+
+
 # ------------------------------------------------------------------------ public
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
 def load_study(data_dir: str | Path) -> StudyData:
-    """Validate every file of `data_dir` and return the typed tables, or raise with all problems."""
+    """Validate a data folder (or workbook) and return the typed tables, or raise with all problems.
+
+    Rules that span columns or files run only where the header is complete, so one
+    renamed column is reported once instead of on every row that depends on it.
+    """
     directory = Path(data_dir)
     problems: list[Problem] = []
     notes: list[str] = []
-    if not directory.is_dir():
-        raise DataValidationError([Problem(str(directory), "data folder does not exist")], directory)
-    meta = _read_metadata(directory, problems)
+    meta, raws = _read_source(directory, problems)
     cutoff = pd.Timestamp(meta["data_cutoff"]) if meta else None
-    raws: dict[str, RawTable | None] = {}
+    complete: dict[str, bool] = {}
     for table in schema.TABLES:
-        raw = read_csv_strict(directory / table.file, problems,
-                              allow_no_rows=table is schema.ADVERSE_EVENTS)
-        raws[table.name] = raw
+        raw = raws[table.name]
         if raw is None:
             continue
-        header_problems, header_notes = _header_problems(raw, table)
-        problems += header_problems
-        notes += header_notes
+        header = diagnose_header(raw.header, table, raw.file, raw.line_kind)
+        problems += header.problems
+        notes += header.notes
+        complete[table.name] = not header.missing
         id_column = "patient_id" if "patient_id" in table.column_names else None
+        problems += _identifier_value_problems(raw, id_column)
         problems += _column_problems(raw, table, cutoff, id_column)
         if raw.rows == 0:
             notes.append(f"{raw.file}: no rows (no adverse events recorded)")
     typed = {name: _typed(raw, table) for table in schema.TABLES
              if (raw := raws[(name := table.name)]) is not None}
-    if "patients" in typed:
-        problems += _patient_rules(typed["patients"], schema.PATIENTS.file)
-    if len(typed) == len(schema.TABLES):
-        problems += _cross_table_rules(typed["patients"], typed["adverse_events"], typed["screening"])
+    if complete.get("patients"):
+        problems += _patient_rules(typed["patients"], raws["patients"])
+    if all(complete.get(t.name) for t in schema.TABLES):
+        problems += _cross_table_rules(typed, raws)
     if problems or meta is None:
-        raise DataValidationError(_deduplicate(problems), directory)
+        raise DataValidationError(_limited(_deduplicate(problems)), directory)
     files = {raw.file: {"rows": raw.rows, "sha256": raw.sha256} for raw in raws.values() if raw}
     return StudyData(directory=directory, metadata=meta,
                      patients=typed["patients"].reset_index(drop=True),
@@ -340,4 +364,3 @@ def _deduplicate(problems: list[Problem]) -> list[Problem]:
             seen.add(problem)
             unique.append(problem)
     return unique
-
