@@ -103,10 +103,11 @@ def test_quarto_yml_is_a_book_with_the_required_settings():
     assert formats["docx"]["echo"] is False
 
 
-def test_book_metadata_names_the_papers_authors_with_affiliations():
+def test_book_credits_the_original_study_instead_of_naming_its_authors_as_its_own():
     assert BOOK["title"] and BOOK["date"]
-    assert "re-analysis" in BOOK["subtitle"] and "synthetic" in BOOK["subtitle"]
-    authors = BOOK["author"]
+    assert "re-analysis" in BOOK["subtitle"] and "Sun C, Hua Y, Jin N, et al." in BOOK["subtitle"]
+    assert "author" not in BOOK, "the study's authors are not the authors of this document"
+    authors = CONFIG["original-study"]["authors"]
     assert len(authors) == 13
     for author in authors:
         assert author["affiliations"], author["name"]
@@ -117,6 +118,20 @@ def test_book_metadata_names_the_papers_authors_with_affiliations():
     bib_names = [" ".join(reversed([p.strip() for p in name.split(",")]))
                  for name in re.split(r"\s+and\s+", " ".join(entry.split()))]
     assert [a["name"] for a in authors] == bib_names
+
+
+def test_title_page_metadata_gives_credit_version_and_data_status(study, data_copy):
+    from analysis.book.title_page import book_metadata
+    from analysis.study.validation import load_study
+
+    lines = book_metadata(study, version="v1.2-3-gabc1234")["subtitle_lines"]
+    assert lines[0] == "A reproducible re-analysis of Sun C, Hua Y, Jin N, *et al.* (the original study)"
+    assert lines[1].startswith("Version v1.2-3-gabc1234. Synthetic data")
+    meta = data_copy / "dataset.yml"
+    text = re.sub(r"(?m)^title:.*$", "title: Three-centre extract, version 3", meta.read_text())
+    meta.write_text(text.replace("synthetic: true", "synthetic: false"))
+    real = book_metadata(load_study(data_copy), version="x")["subtitle_lines"][1]
+    assert real == "Version x. Study data: Three-centre extract, version 3, data cut-off 30 June 2023"
 
 
 def test_authors_markdown_numbers_each_affiliation_once():
@@ -438,8 +453,11 @@ def test_provenance_lists_each_input_with_rows_and_checksum(study):
     assert facts["Data cut-off"] == "2023-06-30"
     assert facts["Synthetic data"].startswith("yes")
     assert facts["Data folder"] == "data/synthetic"
-    table = reproducibility.provenance_table(study)._repr_markdown_()
-    assert "**Input files (SHA-256)**" in table and study.files["patients.csv"]["sha256"] in table
+    table = reproducibility.provenance_table(study).to_markdown()
+    digest = study.files["patients.csv"]["sha256"]
+    grouped = " ".join(digest[i:i + 16] for i in range(0, 64, 16))
+    assert "**Input files (SHA-256)**" in table and grouped in table
+    assert reproducibility.grouped_checksum(digest).replace(" ", "") == digest
 
 
 def test_software_versions_name_every_component():
