@@ -216,6 +216,27 @@ def test_every_citation_is_in_the_bibliography():
     assert len(BIB_KEYS) == len(set(BIB_KEYS))
 
 
+def test_bibliography_is_in_order_of_first_citation():
+    """Vancouver numbers by first citation; the HTML reference page numbers by file order (quarto-cli
+    issue 4160). With the .bib in first-citation order both give the same numbers."""
+    order: list[str] = []
+    for path in _existing_chapters():
+        markdown = FENCED.sub(" ", INLINE_CODE.sub(" ", _markdown(path)))
+        for key in CITATION.findall(markdown):
+            if not key.startswith(CROSSREF_PREFIXES) and key not in order:
+                order.append(key)
+    assert BIB_KEYS == order
+
+
+def test_study_reference_says_abstract_and_no_et_al_before_six_authors():
+    entry = re.search(r"@article\{sun_tki,.*?\n\}", BIB, re.S).group(0)
+    assert "[abstract]" in entry and not re.search(r"^\s*(journal|year)\s*=", entry, re.M)
+    for authors in re.findall(r"author\s*=\s*\{(.*?)\},\s*\n", BIB, re.S):
+        names = re.split(r"\s+and\s+", " ".join(authors.split()))
+        if names[-1] == "others":
+            assert len(names) - 1 >= 6, f"Vancouver lists six authors before et al.: {names}"
+
+
 def test_methods_cite_the_definitions_and_methods_sources():
     text = _markdown(ROOT / "notebooks" / "methods.qmd")
     for key in ("eisenhauer2009", "ctcae5", "cardoso2018abc4", "kaplan1958", "greenwood1926",
@@ -307,12 +328,19 @@ def chapter(executed):
     return lambda entry: executed(Path(entry).stem.split("-", 1)[-1])
 
 
+def _html_rows(markup: str) -> str:
+    """An HTML table as text rows, cells separated by ' | ' (as a reader reads them)."""
+    markup = re.sub(r"</t[dh]>\s*<t[dh][^>]*>", " | ", markup)
+    return re.sub(r"<[^>]+>", "", markup)
+
+
 def _outputs(notebook) -> str:
     texts = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             texts.append(output.get("text", ""))
             texts.append(output.get("data", {}).get("text/markdown", ""))
+            texts.append(_html_rows(output.get("data", {}).get("text/html", "")))
     return "\n".join(texts)
 
 
@@ -355,8 +383,8 @@ def test_summary_states_the_computed_headline_numbers(chapter):
 def test_reproducibility_appendix_shows_the_three_tables(chapter):
     notebook = chapter("notebooks/reproducibility.qmd")
     outputs = _outputs(notebook)
-    assert "| Longer PFS with prior T-DM1 benefit | yes (direction only) |" in outputs
-    assert "patients.csv" in outputs and "| Quarto | not rendered with Quarto |" in outputs
+    assert "Longer PFS with prior T-DM1 benefit | yes (direction only) |" in outputs
+    assert "patients.csv" in outputs and "Quarto | not rendered with Quarto" in outputs
 
 
 def test_real_data_chapters_carry_no_synthetic_wording(data_copy: Path):

@@ -27,10 +27,8 @@ local function decorated(float)
 end
 
 local function caption_inlines(float)
-  local caption = float.caption_long
-  if caption == nil then return pandoc.Inlines({}) end
-  if caption.content ~= nil then return caption.content end
-  return pandoc.utils.blocks_to_inlines(pandoc.Blocks({ caption }))
+  if float.caption_long == nil then return pandoc.Inlines({}) end
+  return quarto.utils.as_inlines(float.caption_long)
 end
 
 return {
