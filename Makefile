@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?= $(or $(TKI_DATA_DIR),data/synthetic)
 
-.PHONY: setup quarto test report section supplement pair synthetic dictionary references clean
+.PHONY: setup quarto test report check-render section supplement pair synthetic dictionary references word-reference clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,17 @@ report: setup
 		$(PY) -m analysis quarto-missing; \
 	fi
 
+# Render the book, then audit what readers see in each format (PDF: text off the page, overlaps,
+# blank pages, text under 7 pt; Word: invalid paragraphs, nested tables, header rows, figure
+# dpi; HTML: citation numbers; all: inline code left as source). Needs Quarto >= 1.9.
+check-render: report
+	@if ls _book/*.pdf _book/*.docx >/dev/null 2>&1; then \
+		$(PY) -m analysis check-render _book; \
+	else \
+		echo "check-render: nothing to audit: the book was not rendered (Quarto >= 1.9 is needed; see above)"; \
+		exit 2; \
+	fi
+
 # Rerun one section: make section NAME=efficacy
 section: setup
 	@test -n "$(NAME)" || (echo "usage: make section NAME=cohort|efficacy|subgroups|safety" && exit 2)
@@ -67,6 +78,10 @@ references: setup
 	$(PY) tests/reference/export_gbsg2.py
 	$(PY) -m analysis derive data/synthetic --out tests/reference/synthetic_derived.csv
 	Rscript tests/reference/make_reference.R
+
+# Rewrite the Word styles (analysis/book/quarto/word-reference.docx) from Pandoc's own.
+word-reference: setup
+	$(PY) -m analysis word-reference
 
 clean:
 	rm -rf _book _freeze .quarto _build supplement

@@ -1,5 +1,4 @@
-"""Command line: validate, derive, results, simulate, sections, export, dictionary, template,
-quarto-path.
+"""Command line of the study report: validate, derive, results, simulate, template, sections, export, check-render.
 
 `python -m analysis COMMAND --help` for each. Data problems print every problem found
 (file, line, patient, column, rule, value) and exit with status 2, without a traceback.
@@ -144,8 +143,11 @@ def _section_path(args: argparse.Namespace) -> int:
 
 def _freeze_guard(args: argparse.Namespace) -> int:
     from analysis.book.freeze import guard_freeze
+    from analysis.book.title_page import write_book_metadata
 
-    print(guard_freeze(_load(args.data_dir)))
+    study = _load(args.data_dir)
+    print(guard_freeze(study))
+    write_book_metadata(study)
     return 0
 
 
@@ -165,6 +167,32 @@ def _quarto_path(args: argparse.Namespace) -> int:
         return 1
     print(found)
     return 0
+
+
+def _word_reference(args: argparse.Namespace) -> int:
+    from analysis.book.word_reference import write_reference_docx
+
+    print(f"wrote {write_reference_docx()}")
+    return 0
+
+
+def _check_render(args: argparse.Namespace) -> int:
+    from analysis.book.render_audit import audit_book
+
+    book = Path(args.book_dir)
+    if not book.is_dir() or not any(book.glob("*.pdf")) and not any(book.glob("*.docx")):
+        print(f"{book}: no rendered book here (render it first: make report, with Quarto >= 1.9)",
+              file=sys.stderr)
+        return 2
+    results = audit_book(book)
+    found = 0
+    for name, problems in results.items():
+        print(f"{name}: {'no problems' if not problems else f'{len(problems)} problem(s)'}")
+        for problem in problems:
+            print(f"  - {problem}")
+        found += len(problems)
+    print("render audit: " + ("clean" if not found else f"{found} problem(s) found"))
+    return 0 if not found else 1
 
 
 def _quarto_missing(args: argparse.Namespace) -> int:
@@ -249,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, help="time limit of the install in seconds")
     p.add_argument("--venv", help="virtual environment to install into (default: the one running this)")
     p.set_defaults(run=_quarto_path)
+    p = sub.add_parser("word-reference", help="rewrite the Word styles file (analysis/book/quarto/word-reference.docx)")
+    p.set_defaults(run=_word_reference)
+
+    p = sub.add_parser("check-render", help="audit the rendered book (PDF, Word, HTML) for reader-visible defects")
+    p.add_argument("book_dir", nargs="?", default="_book", help="the rendered book folder (default: _book)")
+    p.set_defaults(run=_check_render)
 
     p = sub.add_parser("quarto-missing", help="say how to install Quarto")
     p.set_defaults(run=_quarto_missing)

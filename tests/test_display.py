@@ -120,7 +120,7 @@ def test_html_indents_the_stub_and_right_aligns_numbers(table):
 
 
 def test_markdown_is_a_pipe_table_with_consistent_columns_and_notes_below(table):
-    rows, paragraphs = parse_markdown(table._repr_markdown_())
+    rows, paragraphs = parse_markdown(table.to_markdown())
     width = len(table.columns)
     assert all(len(r) == width for r in rows)
     assert all(re.fullmatch(r":?-{3,}:?", c) for c in rows[1])
@@ -132,7 +132,7 @@ def test_markdown_is_a_pipe_table_with_consistent_columns_and_notes_below(table)
 
 
 def test_markdown_escapes_pipes_and_keeps_the_text(table):
-    rows, _ = parse_markdown(table._repr_markdown_())
+    rows, _ = parse_markdown(table.to_markdown())
     cells = [unescape_markdown(c).lstrip(NBSP) for r in rows[2:] for c in r]
     for text in NASTY:
         assert text in cells
@@ -140,7 +140,7 @@ def test_markdown_escapes_pipes_and_keeps_the_text(table):
 
 
 def test_markdown_indents_with_non_breaking_spaces(table):
-    rows, _ = parse_markdown(table._repr_markdown_())
+    rows, _ = parse_markdown(table.to_markdown())
     body = [r for r in rows[2:] if not r[0].startswith("**")]
     for level, row in zip(table.indent, body):
         leading = len(row[0]) - len(row[0].lstrip(NBSP))
@@ -184,6 +184,6 @@ def test_a_real_table_renders_in_both_forms(dataset):
     parsed = parse_html(table._repr_html_())
     assert len(parsed.rows["tbody"]) == len(table)
     assert parsed.rows["thead"][0][1][0] == f"N = {len(dataset)}"
-    rows, paragraphs = parse_markdown(table._repr_markdown_())
+    rows, paragraphs = parse_markdown(table.to_markdown())
     assert len(rows) == len(table) + 2 and {len(r) for r in rows} == {2}
     assert len(paragraphs) == len(table.notes)

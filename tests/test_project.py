@@ -33,7 +33,8 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
     pip_side = dict(_requirement(s) for s in project["dependencies"]
                     + project["optional-dependencies"]["test"])
     conda = yaml.safe_load((ROOT / "environment.yml").read_text())
-    conda_side = dict(_requirement(s) for s in conda["dependencies"] if isinstance(s, str))
+    pip_section = [s for d in conda["dependencies"] if isinstance(d, dict) for s in d.get("pip", [])]
+    conda_side = dict(_requirement(s) for s in conda["dependencies"] + pip_section if isinstance(s, str))
     assert {k: v for k, v in conda_side.items() if k not in CONDA_ONLY} == pip_side
     assert conda_side["quarto"] == ">=1.9"
 

@@ -103,10 +103,11 @@ def test_quarto_yml_is_a_book_with_the_required_settings():
     assert formats["docx"]["echo"] is False
 
 
-def test_book_metadata_names_the_papers_authors_with_affiliations():
+def test_book_credits_the_original_study_instead_of_naming_its_authors_as_its_own():
     assert BOOK["title"] and BOOK["date"]
-    assert "re-analysis" in BOOK["subtitle"] and "synthetic" in BOOK["subtitle"]
-    authors = BOOK["author"]
+    assert "re-analysis" in BOOK["subtitle"] and "Sun C, Hua Y, Jin N, et al." in BOOK["subtitle"]
+    assert "author" not in BOOK, "the study's authors are not the authors of this document"
+    authors = CONFIG["original-study"]["authors"]
     assert len(authors) == 13
     for author in authors:
         assert author["affiliations"], author["name"]
@@ -117,6 +118,20 @@ def test_book_metadata_names_the_papers_authors_with_affiliations():
     bib_names = [" ".join(reversed([p.strip() for p in name.split(",")]))
                  for name in re.split(r"\s+and\s+", " ".join(entry.split()))]
     assert [a["name"] for a in authors] == bib_names
+
+
+def test_title_page_metadata_gives_credit_version_and_data_status(study, data_copy):
+    from analysis.book.title_page import book_metadata
+    from analysis.study.validation import load_study
+
+    lines = book_metadata(study, version="v1.2-3-gabc1234")["subtitle_lines"]
+    assert lines[0] == "A reproducible re-analysis of Sun C, Hua Y, Jin N, *et al.* (the original study)"
+    assert lines[1].startswith("Version v1.2-3-gabc1234. Synthetic data")
+    meta = data_copy / "dataset.yml"
+    text = re.sub(r"(?m)^title:.*$", "title: Three-centre extract, version 3", meta.read_text())
+    meta.write_text(text.replace("synthetic: true", "synthetic: false"))
+    real = book_metadata(load_study(data_copy), version="x")["subtitle_lines"][1]
+    assert real == "Version x. Study data: Three-centre extract, version 3, data cut-off 30 June 2023"
 
 
 def test_authors_markdown_numbers_each_affiliation_once():
@@ -199,6 +214,27 @@ def test_every_citation_is_in_the_bibliography():
     assert cited, "the book cites its sources"
     assert not sorted(cited - set(BIB_KEYS)), "cited but not in references.bib"
     assert len(BIB_KEYS) == len(set(BIB_KEYS))
+
+
+def test_bibliography_is_in_order_of_first_citation():
+    """Vancouver numbers by first citation; the HTML reference page numbers by file order (quarto-cli
+    issue 4160). With the .bib in first-citation order both give the same numbers."""
+    order: list[str] = []
+    for path in _existing_chapters():
+        markdown = FENCED.sub(" ", INLINE_CODE.sub(" ", _markdown(path)))
+        for key in CITATION.findall(markdown):
+            if not key.startswith(CROSSREF_PREFIXES) and key not in order:
+                order.append(key)
+    assert BIB_KEYS == order
+
+
+def test_study_reference_says_abstract_and_no_et_al_before_six_authors():
+    entry = re.search(r"@article\{sun_tki,.*?\n\}", BIB, re.S).group(0)
+    assert "[abstract]" in entry and not re.search(r"^\s*(journal|year)\s*=", entry, re.M)
+    for authors in re.findall(r"author\s*=\s*\{(.*?)\},\s*\n", BIB, re.S):
+        names = re.split(r"\s+and\s+", " ".join(authors.split()))
+        if names[-1] == "others":
+            assert len(names) - 1 >= 6, f"Vancouver lists six authors before et al.: {names}"
 
 
 def test_methods_cite_the_definitions_and_methods_sources():
@@ -292,12 +328,19 @@ def chapter(executed):
     return lambda entry: executed(Path(entry).stem.split("-", 1)[-1])
 
 
+def _html_rows(markup: str) -> str:
+    """An HTML table as text rows, cells separated by ' | ' (as a reader reads them)."""
+    markup = re.sub(r"</t[dh]>\s*<t[dh][^>]*>", " | ", markup)
+    return re.sub(r"<[^>]+>", "", markup)
+
+
 def _outputs(notebook) -> str:
     texts = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             texts.append(output.get("text", ""))
             texts.append(output.get("data", {}).get("text/markdown", ""))
+            texts.append(_html_rows(output.get("data", {}).get("text/html", "")))
     return "\n".join(texts)
 
 
@@ -340,8 +383,8 @@ def test_summary_states_the_computed_headline_numbers(chapter):
 def test_reproducibility_appendix_shows_the_three_tables(chapter):
     notebook = chapter("notebooks/reproducibility.qmd")
     outputs = _outputs(notebook)
-    assert "| Longer PFS with prior T-DM1 benefit | yes (direction only) |" in outputs
-    assert "patients.csv" in outputs and "| Quarto | not rendered with Quarto |" in outputs
+    assert "Longer PFS with prior T-DM1 benefit | yes (direction only) |" in outputs
+    assert "patients.csv" in outputs and "Quarto | not rendered with Quarto" in outputs
 
 
 def test_real_data_chapters_carry_no_synthetic_wording(data_copy: Path):
@@ -438,8 +481,11 @@ def test_provenance_lists_each_input_with_rows_and_checksum(study):
     assert facts["Data cut-off"] == "2023-06-30"
     assert facts["Synthetic data"].startswith("yes")
     assert facts["Data folder"] == "data/synthetic"
-    table = reproducibility.provenance_table(study)._repr_markdown_()
-    assert "**Input files (SHA-256)**" in table and study.files["patients.csv"]["sha256"] in table
+    table = reproducibility.provenance_table(study).to_markdown()
+    digest = study.files["patients.csv"]["sha256"]
+    grouped = " ".join(digest[i:i + 16] for i in range(0, 64, 16))
+    assert "**Input files (SHA-256)**" in table and grouped in table
+    assert reproducibility.grouped_checksum(digest).replace(" ", "") == digest
 
 
 def test_software_versions_name_every_component():

@@ -80,14 +80,28 @@ def _with_inline_probes(notebook: nbformat.NotebookNode) -> nbformat.NotebookNod
     return notebook
 
 
+class EmptyInlineValue(ValueError):
+    """An inline expression gave empty text: Quarto would print its source instead."""
+
+
 def _fill_inline_values(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Replace inline expressions by their values and drop the probe cells."""
+    """Replace inline expressions by their values and drop the probe cells.
+
+    An expression whose value is empty or blank is an error: Quarto leaves such an expression
+    as raw `{python} name` text in every format (QUARTO-NOTES.md), so the text must always
+    have content.
+    """
     cells = []
     for cell in notebook.cells:
         if cell.metadata.get("inline_probe"):
             text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
-            values = iter(json.loads(text.split(_MARKER, 1)[1]))
+            values = json.loads(text.split(_MARKER, 1)[1])
             previous = cells[-1]
+            empty = [e for e, v in zip(inline_expressions(previous.source), values) if not str(v).strip()]
+            if empty:
+                raise EmptyInlineValue("inline expression(s) evaluated to empty text (Quarto would "
+                                       f"print their source): {', '.join(empty)}")
+            values = iter(values)
             previous.source = INLINE.sub(lambda _: next(values), previous.source)
             continue
         cells.append(cell)

@@ -18,6 +18,7 @@ from analysis.study.validation import StudyData, load_study
 
 from . import style
 from .artifacts import find_artifact
+from .report_table import output_format
 
 SYNTHETIC_NOTE = "Synthetic data: generated to reproduce the published figures, not patient data."
 
@@ -85,12 +86,26 @@ class ReportContext:
         return Phrase(SYNTHETIC_NOTE if self.synthetic else "")
 
     def banner(self) -> None:
-        """Print the synthetic-data callout (Markdown, for an `output: asis` cell); nothing for real data."""
-        if self.synthetic:
-            print(f"::: {{.callout-warning title=\"Synthetic data\"}}\n{SYNTHETIC_NOTE} Every "
-                  "number in this section is computed from the bundled synthetic cohort.\n:::\n")
+        """Print the synthetic-data notice (Markdown, for an `output: asis` cell); nothing for real data.
+
+        A callout in HTML and PDF; in Word a paragraph in its own style ("Synthetic data
+        notice"), since Quarto's Word callout writes paragraphs with two property blocks.
+        """
+        if not self.synthetic:
+            return
+        text = (f"{SYNTHETIC_NOTE} Every number in this section is computed from the bundled "
+                "synthetic cohort.")
+        if output_format() == "docx":
+            print(f"::: {{custom-style=\"Synthetic data notice\"}}\n**Synthetic data.** {text}\n:::\n")
+        else:
+            print(f"::: {{.callout-warning title=\"Synthetic data\"}}\n{text}\n:::\n")
+
+    def captioned(self, text: str) -> Phrase:
+        """A caption: `text` with the data note appended (never empty, so safe inline)."""
+        if not text.strip():
+            raise ValueError("a caption needs text")
+        return Phrase(f"{text} {self.data_note}".strip())
 
     def caption(self, label: str) -> Phrase:
         """The caption of a labelled table or figure, with the data note appended."""
-        text = find_artifact(label).caption
-        return Phrase(f"{text} {self.data_note}".strip())
+        return self.captioned(find_artifact(label).caption)

@@ -1,23 +1,33 @@
-"""One table object for every notebook: HTML in Quarto's HTML output, a pipe table in Typst and DOCX.
+"""One table object for every notebook: one HTML `<table>` that Quarto turns into HTML, Typst and Word tables.
 
-`ReportTable` holds display-ready text and renders it twice from the same rows: `_repr_html_`
-(a self-contained `<table>`, inline styles only) and `_repr_markdown_` (a Pandoc/GitHub pipe
-table with the notes as paragraphs under it). Quarto uses the HTML for HTML output and the
-Markdown for Typst and DOCX (QUARTO-NOTES.md), so every format shows the same table.
+`ReportTable` holds display-ready text. Its only rich rendering is `_repr_html_`: for PDF and Word,
+Quarto parses an HTML `<table>` into a Pandoc table (QUARTO-NOTES.md), which keeps what a journal
+table needs: a two-row `<thead>` with spanning headers, notes in `<tfoot>` (printed once, left
+aligned, under the table), and column widths from `<colgroup>`. What differs by output format is
+decided here, from the format Quarto is executing for (`output_format()`):
+
+- Typst: every column gets a width from its content (so a long note wraps under the table
+  instead of widening its last column), and indented labels carry a `typst:inset` so a
+  wrapped label keeps its hanging indent;
+- Word: every column gets a width (Word gives columns without one no width at all), computed from
+  the content so numbers and intervals never break; indents are non-breaking spaces;
+- HTML: inline styles (alignment, indent), the label width, numbers kept on one line.
 
 Plain HTML rather than great_tables: great_tables (1.1) emits a ~10 kB ``<style>`` block per table
-whose bare ``tbody, tr, td, th`` rules restyle the whole page, and has no Markdown or Typst writer,
-so a second renderer would be needed anyway; one small writer keeps both renderings identical.
+whose bare ``tbody, tr, td, th`` rules restyle the whole page, and has no Typst writer; one small
+writer keeps every format's table identical in content.
 
 The caption is deliberately not part of the object: the report puts each table in a Quarto
 cross-reference div (``::: {#tbl-...}``) whose last paragraph is the caption, so no
-``<caption>`` is ever emitted.
+``<caption>`` is ever emitted. `to_markdown()` gives a plain pipe table for other uses.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import json
+import os
 import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,9 +37,24 @@ import pandas as pd
 
 #: Left padding per indentation level in the HTML rendering (em).
 INDENT_EM = 1.5
+#: Typst cell padding (pt) as set for every table by the report's Typst rules
+#: (analysis/book/quarto/report-tables.typ); an indented label adds TYPST_INDENT_PT per level.
+TYPST_INSET_X, TYPST_INSET_Y, TYPST_INDENT_PT = 4, 3, 10
+#: Characters of table text on one line of the printed text width: 8.5 pt Typst text on
+#: orange-book's 150 mm, and 9 pt Word table text (analysis/book/word_reference.py) on the
+#: 5.5 in that Pandoc's Word page leaves for text.
+LINE_CHARACTERS = {"typst": 100, "docx": 85}
+#: Characters' worth of cell padding (Typst 2 x 4 pt, Word 2 x 0.075 in) added to each column.
+CELL_PADDING = 3
+#: The label column's share of the width: at least STUB_MIN (Typst; Word, whose columns cannot
+#: grow, lends the label column less), at most STUB_MAX.
+STUB_MIN, STUB_MIN_WORD, STUB_MAX = 0.22, 0.18, 0.55
 #: Non-breaking spaces per indentation level in the Markdown rendering (Pandoc keeps them).
 INDENT_NBSP = 4
 NBSP = "\u00a0"
+#: Zero-width, no line break on either side (U+2060), put around the dash of a numeric range in Word.
+WORD_JOINER = "\u2060"
+_RANGE_DASH = re.compile(r"(?<=[\d.])–(?=[\d−-]|NR)")
 
 # Characters with a meaning in Pandoc or GitHub Markdown inside a table cell (| ends a cell,
 # $ starts maths, @ a citation, ~ and ^ sub/superscripts, < raw HTML, & an entity).
@@ -60,24 +85,47 @@ def _escape_paragraph(text: str) -> str:
                             escape_markdown(text))
 
 
-class ReportTable:
-    """A display-ready table: the same rows as HTML (HTML output) and as a pipe table (PDF, DOCX).
+def output_format(environ: Mapping[str, str] | None = None) -> str | None:
+    """The format Quarto is executing this kernel for ("html", "typst", "docx", ...), else None.
 
-    frame:  display text, one row per table row; the stub (row labels) is `stub`, default the
-            first column. Non-text values are shown with str(); missing values as empty cells.
-    notes:  footnotes, shown in `<tfoot>` (HTML) or as paragraphs under the pipe table.
-    indent: indentation level per row (0 = flush), e.g. the levels of a variable under its label.
-    groups: name of a column of `frame` holding a row-group label; a full-width header row is
-            shown whenever it changes (empty = no group). The column itself is not displayed.
-    align:  column -> "left" / "right" / "center"; by default the stub and text columns are
-            left-aligned and columns of numbers, counts and intervals right-aligned.
+    Quarto names a JSON file in QUARTO_EXECUTE_INFO whose `format.pandoc.to` is the target
+    (quarto.org/docs/advanced/quarto-execute-info.html); outside Quarto there is none.
+    """
+    environ = os.environ if environ is None else environ
+    path = environ.get("QUARTO_EXECUTE_INFO", "")
+    if not path:
+        return None
+    try:
+        info = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    fmt = info.get("format", {}) if isinstance(info, dict) else {}
+    target = fmt.get("pandoc", {}).get("to") or fmt.get("identifier", {}).get("base-format")
+    return str(target).split("+")[0].split("-")[0] if target else None
+
+
+class ReportTable:
+    """A display-ready table in the layout journals use: label column, spanning headers, notes below.
+
+    frame:    display text, one row per table row; the stub (row labels) is `stub`, default the
+              first column. Non-text values are shown with str(); missing values as empty cells.
+    notes:    footnotes, shown once under the table (`<tfoot>`), left-aligned.
+    indent:   indentation level per row (0 = flush), e.g. the levels of a variable under its label.
+    groups:   name of a column of `frame` holding a row-group label; a full-width header row is
+              shown whenever it changes (empty = no group). The column itself is not displayed.
+    align:    column -> "left" / "right" / "center"; by default the stub and text columns are
+              left-aligned and columns of numbers, counts and intervals right-aligned.
+    spanners: spanning header -> the adjacent columns under it, e.g. {"Univariable":
+              ["Univariable N", "Univariable HR (95% CI)"]}; under a spanner a column is headed by
+              its name less the spanner's words ("N", "HR (95% CI)"). Exports keep the full names.
 
     No caption: the Quarto cross-reference div around the table supplies it in every format.
     """
 
     def __init__(self, frame: pd.DataFrame, notes: Sequence[str] = (), stub: str | None = None,
                  indent: Sequence[int] | None = None, groups: str | None = None,
-                 align: Mapping[str, Align] | None = None) -> None:
+                 align: Mapping[str, Align] | None = None,
+                 spanners: Mapping[str, Sequence[str]] | None = None) -> None:
         if frame.columns.duplicated().any():
             raise ValueError("column names must be unique")
         self._frame = frame.reset_index(drop=True).map(_cell_text)
@@ -101,6 +149,22 @@ class ReportTable:
             if column not in self.align or value not in ("left", "right", "center"):
                 raise ValueError(f"bad alignment {column!r}: {value!r}")
             self.align[column] = value
+        self.spanners = self._checked_spanners(spanners or {})
+
+    def _checked_spanners(self, spanners: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+        """Spanners over adjacent displayed columns, none over the stub, no column under two."""
+        seen: set[str] = set()
+        checked = {}
+        for label, columns in spanners.items():
+            columns = tuple(columns)
+            positions = [self.columns.index(c) if c in self.columns else -1 for c in columns]
+            if (not columns or -1 in positions or self.stub in columns or seen & set(columns)
+                    or positions != list(range(positions[0], positions[0] + len(columns)))):
+                raise ValueError(f"spanner {label!r} must cover adjacent displayed columns other than "
+                                 f"the stub, each under one spanner: {list(columns)}")
+            seen.update(columns)
+            checked[str(label)] = columns
+        return checked
 
     def _default_align(self, column: str) -> Align:
         if column == self.stub:
@@ -117,7 +181,7 @@ class ReportTable:
     def add_notes(self, *notes: str) -> ReportTable:
         """A copy with more footnotes (e.g. 'Synthetic data' on a table built from them)."""
         return ReportTable(self._frame, self.notes + tuple(notes), self.stub, self.indent,
-                           self.groups, self.align)
+                           self.groups, self.align, self.spanners)
 
     def __len__(self) -> int:
         return len(self._frame)
@@ -131,25 +195,110 @@ class ReportTable:
             current = group
             yield starts, self.indent[i], {c: row[c] for c in self.columns}
 
+    def spanner_of(self, column: str) -> str | None:
+        """The spanning header over `column`, if any."""
+        return next((label for label, cols in self.spanners.items() if column in cols), None)
+
+    def header_label(self, column: str) -> str:
+        """The column's heading: its name, less the words of its spanner when it has one."""
+        spanner = self.spanner_of(column)
+        if spanner and column.startswith(spanner) and column[len(spanner):].strip():
+            return column[len(spanner):].strip()
+        return column
+
+    # ---------------------------------------------------------------- widths
+    def column_widths(self, line_characters: int = LINE_CHARACTERS["typst"],
+                      fill: bool = False, stub_min: float = STUB_MIN) -> dict[str, float]:
+        """Each column's share of the printed text width, from its content.
+
+        Numbers, counts and intervals never wrap (their column is as wide as the longest cell);
+        headings may wrap between words; the label column takes what remains, between STUB_MIN
+        and STUB_MAX. A table narrower than the page keeps its natural widths (sum below 1),
+        unless `fill` spreads the spare width over its columns (Word: the table spans the page).
+        """
+        def need(column: str, header_wraps: bool) -> int:
+            heading = self.header_label(column)
+            head = max((len(w) for w in heading.split()), default=0) if header_wraps else len(heading)
+            if column == self.stub:
+                cells = [len(v) + 3 * level for v, level in zip(self._frame[column], self.indent)]
+                return max([head] + cells) + CELL_PADDING
+            return max([head] + [len(v) for v in self._frame[column]]) + CELL_PADDING
+
+        def longest_word(column: str) -> int:
+            cells = [self.header_label(column)] + list(self._frame[column])
+            return max((len(w) for text in cells for w in text.split()), default=0) + CELL_PADDING
+
+        def others_of(widths: dict[str, int]) -> int:
+            return sum(v for c, v in widths.items() if c != self.stub)
+
+        # Headings on one line if the table still fits, else wrapped between words; cells whole
+        # if they fit, else wrapped between words ("0.33" / "(0.18–0.60)").
+        natural = {c: need(c, header_wraps=False) for c in self.columns}
+        if others_of(natural) + natural[self.stub] > line_characters:
+            natural = {c: need(c, header_wraps=True) for c in self.columns}
+        if others_of(natural) + stub_min * line_characters > line_characters:
+            natural.update({c: longest_word(c) for c in self.columns if c != self.stub})
+        others = others_of(natural)
+        if others + natural[self.stub] <= line_characters:
+            total = sum(natural.values()) if fill else line_characters
+            return {c: round(v / total, 3) for c, v in natural.items()}
+        scale = min(1.0, (1 - stub_min) * line_characters / others) if others else 1.0
+        widths = {c: round(v * scale / line_characters, 3) for c, v in natural.items() if c != self.stub}
+        stub = min(STUB_MAX, max(stub_min, 1 - sum(widths.values())))
+        return {c: (round(stub, 3) if c == self.stub else widths[c]) for c in self.columns}
+
     # ------------------------------------------------------------------ HTML
     def _repr_html_(self) -> str:
-        """A self-contained HTML table (inline styles only; no caption, no CSS, no scripts)."""
+        """The table for the format Quarto is rendering (see the module docstring)."""
+        return self.to_html(output_format())
+
+    def to_html(self, target: str | None = None) -> str:
+        """A self-contained HTML table (inline styles only; no caption, no CSS, no scripts).
+
+        `target` is the output format ("html", "typst", "docx" or None for a plain notebook):
+        it decides the column widths and how indents are written.
+        """
         e = html.escape
         width = len(self.columns)
+        widths = (self.column_widths(LINE_CHARACTERS["docx"], fill=True, stub_min=STUB_MIN_WORD)
+                  if target == "docx" else self.column_widths())
 
         def style(column: str, level: int = 0) -> str:
             css = f"text-align:{self.align[column]}"
-            if level:
+            if level and target != "docx":
                 css += f";padding-left:{INDENT_EM * level:g}em"
+            if column != self.stub and target == "html":
+                css += ";white-space:nowrap"
             return f' style="{css}"'
 
-        head = "".join(f'<th scope="col"{style(c)}>{e(c)}</th>' for c in self.columns)
-        lines = ['<table class="report-table">', f"<thead><tr>{head}</tr></thead>", "<tbody>"]
+        def inset(level: int) -> str:
+            if target != "typst" or not level:
+                return ""
+            return (f' typst:inset="(left: {TYPST_INSET_X + TYPST_INDENT_PT * level}pt, '
+                    f'right: {TYPST_INSET_X}pt, y: {TYPST_INSET_Y}pt)"')
+
+        def text(value: str, level: int) -> str:
+            if target in ("docx", "typst"):  # lines may break after an en dash: keep "(0.18–0.60)" whole
+                value = _RANGE_DASH.sub(WORD_JOINER + "–" + WORD_JOINER, value)
+            if target == "docx" and level and value:
+                return NBSP * (INDENT_NBSP * level) + e(value)
+            return e(value)
+
+        if target in ("docx", "typst"):  # every column its width: notes wrap within the table
+            cols = "".join(f'<col style="width:{100 * widths[c]:.1f}%">' for c in self.columns)
+        else:                  # HTML: the label column's width; the rest fit their content
+            cols = "".join(f'<col style="width:{100 * widths[c]:.1f}%">' if c == self.stub else "<col>"
+                           for c in self.columns)
+        lines = ['<table class="report-table">', f"<colgroup>{cols}</colgroup>", "<thead>"]
+        lines += self._header_rows(style)
+        lines += ["</thead>", "<tbody>"]
         for group, level, cells in self._rows():
             if group is not None:
                 lines.append(f'<tr><td colspan="{width}" style="text-align:left">'
                              f"<strong>{e(group)}</strong></td></tr>")
-            tds = "".join(f"<td{style(c, level if c == self.stub else 0)}>{e(cells[c])}</td>"
+            tds = "".join(f"<td{style(c, level if c == self.stub else 0)}"
+                          f"{inset(level) if c == self.stub else ''}>"
+                          f"{text(cells[c], level if c == self.stub else 0)}</td>"
                           for c in self.columns)
             lines.append(f"<tr>{tds}</tr>")
         lines.append("</tbody>")
@@ -161,9 +310,35 @@ class ReportTable:
         lines.append("</table>")
         return "\n".join(lines)
 
+    def _header_rows(self, style) -> list[str]:
+        """One header row, or two when there are spanners (columns without one span both rows)."""
+        e = html.escape
+
+        def th(column: str, extra: str = "") -> str:
+            return f'<th scope="col"{extra}{style(column)}><strong>{e(self.header_label(column))}</strong></th>'
+
+        if not self.spanners:
+            return ["<tr>" + "".join(th(c) for c in self.columns) + "</tr>"]
+        top, bottom, done = [], [], set()
+        for column in self.columns:
+            spanner = self.spanner_of(column)
+            if spanner is None:
+                top.append(th(column, ' rowspan="2"'))
+            elif spanner not in done:
+                done.add(spanner)
+                top.append(f'<th scope="colgroup" colspan="{len(self.spanners[spanner])}" '
+                           f'style="text-align:center"><strong>{e(spanner)}</strong></th>')
+            if spanner is not None:
+                bottom.append(th(column))
+        return ["<tr>" + "".join(top) + "</tr>", "<tr>" + "".join(bottom) + "</tr>"]
+
     # -------------------------------------------------------------- Markdown
-    def _repr_markdown_(self) -> str:
-        """A pipe table (Pandoc and GitHub Markdown) followed by the notes, one paragraph each."""
+    def to_markdown(self) -> str:
+        """A plain pipe table (Pandoc and GitHub Markdown) followed by the notes, one paragraph each.
+
+        Not used by the report (a pipe table reaches PDF and Word with equal column widths and no
+        place for notes); for a README, an e-mail or a quick look in a terminal.
+        """
         rule = {"left": ":---", "right": "---:", "center": ":---:"}
 
         def line(cells: Sequence[str]) -> str:

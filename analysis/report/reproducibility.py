@@ -269,18 +269,40 @@ def provenance(study: StudyData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["part", "item", "rows", "detail"])
 
 
+def grouped_checksum(text: str, size: int = 16) -> str:
+    """A SHA-256 shown in groups of 16 hex digits, as key fingerprints are, so that it can wrap
+    inside a table column on the printed page (the CSV export and --json keep it whole)."""
+    if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
+        return " ".join(text[i:i + size] for i in range(0, len(text), size))
+    return text
+
+
 def provenance_table(study: StudyData) -> ReportTable:
     """Data provenance as a report table (grouped: the data set, then each input file)."""
     frame = provenance(study).rename(columns={"item": "Item", "rows": "Rows", "detail": "Value or SHA-256"})
+    frame["Value or SHA-256"] = frame["Value or SHA-256"].map(grouped_checksum)
     return ReportTable(frame, groups="part", notes=(
         "Rows: data rows of each file (header excluded); a file's checksum can be checked with "
-        "sha256sum.",
+        "sha256sum (printed here in groups of 16 hexadecimal digits).",
         "Fingerprint: SHA-256 over the files' own checksums in file-name order, as printed by "
         "'python -m analysis results --json'.",
     ), align={"Value or SHA-256": "left"})
 
 
 # -------------------------------------------------------------------------------- software
+def git_version(root: str | Path = PROJECT_ROOT) -> str:
+    """`git describe --tags --always --dirty`: the report's version ("unknown" outside git)."""
+    git = shutil.which("git")
+    if git is None:
+        return "unknown"
+    try:
+        described = subprocess.run([git, "--no-optional-locks", "-C", str(root), "describe", "--tags",
+                                    "--always", "--dirty"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return described.stdout.strip() if described.returncode == 0 and described.stdout.strip() else "unknown"
+
+
 def git_commit(root: str | Path = PROJECT_ROOT) -> str:
     """The checked-out commit (`git rev-parse HEAD`), noting uncommitted changes; "unknown"
     outside a git checkout or without git. Read-only: no index refresh (--no-optional-locks)."""
@@ -352,9 +374,24 @@ def software_table(environ: Mapping[str, str] | None = None) -> ReportTable:
 
 # --------------------------------------------------------------------------------- authors
 def book_authors(config: str | Path = PROJECT_ROOT / "_quarto.yml") -> list[dict]:
-    """The book's authors with their affiliations, as `_quarto.yml` lists them."""
-    book = yaml.safe_load(Path(config).read_text(encoding="utf-8"))["book"]
-    return [a if isinstance(a, dict) else {"name": a} for a in book.get("author", [])]
+    """The original study's authors with their affiliations, as `_quarto.yml` lists them
+    (`original-study: authors:`; they are credited as the study's authors, not this report's)."""
+    study = yaml.safe_load(Path(config).read_text(encoding="utf-8"))["original-study"]
+    return [a if isinstance(a, dict) else {"name": a} for a in study.get("authors", [])]
+
+
+def _initials(name: str) -> str:
+    """'Chunxiao Sun' -> 'Sun C' (Vancouver: surname, then initials without stops)."""
+    parts = name.split()
+    return f"{parts[-1]} {''.join(p[0] for p in parts[:-1])}" if len(parts) > 1 else name
+
+
+def study_credit(config: str | Path = PROJECT_ROOT / "_quarto.yml") -> str:
+    """'Sun C, Hua Y, Jin N, et al.': the original study's first three authors (Vancouver)."""
+    names = [a["name"] if isinstance(a["name"], str) else a["name"].get("literal", "")
+             for a in book_authors(config)]
+    shown = ", ".join(_initials(n) for n in names[:3])
+    return shown + (", *et al.*" if len(names) > 3 else "")
 
 
 def _affiliation_text(affiliation: Mapping[str, Any] | str) -> str:

@@ -222,7 +222,8 @@ def cox_table(univariable: pd.DataFrame, multivariable: CoxResult,
     notes.append(EXPLORATORY_NOTE)
     notes += suppression_note(small_cell_threshold)
     align = {c: "right" for c in u + m}
-    return ReportTable(pd.DataFrame(rows), notes=notes, indent=indent, align=align)
+    return ReportTable(pd.DataFrame(rows), notes=notes, indent=indent, align=align,
+                       spanners={"Univariable": u, "Multivariable": m})
 
 
 # ============================================================================ PH test

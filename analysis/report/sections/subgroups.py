@@ -158,7 +158,9 @@ def facts(ctx: ReportContext) -> SimpleNamespace:
     epv_text = "no estimable parameter" if epv is None else (
         f"{fmt_number(epv, 1)} events per estimated parameter ({model.events:,} events, "
         f"{n_parameters} parameters)")
-    epv_warning = ("" if epv is None or epv >= 10 else
+    epv_warning = (" No events-per-parameter check applies." if epv is None else
+                   " This is at least 10 events per parameter, the usual minimum for stable "
+                   "adjusted estimates." if epv >= 10 else
                    " This is below 10 events per parameter, so the adjusted estimates may be unstable "
                    "and exaggerated.")
     if r.ph is None:

@@ -1,0 +1,40 @@
+"""What the title page of every format says: what this document is, its version, its data.
+
+The project's pre-render step writes `_build/book-metadata.json`; the Lua filter
+analysis/book/quarto/title-page.lua sets it as the book's subtitle in HTML, PDF and Word.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from analysis.config import PROJECT_ROOT
+from analysis.report.context import SYNTHETIC_NOTE
+from analysis.report.reproducibility import git_version, study_credit
+from analysis.study.validation import StudyData
+
+METADATA_FILE = PROJECT_ROOT / "_build" / "book-metadata.json"
+
+
+def data_status(study: StudyData) -> str:
+    """'Synthetic data: …' or 'Study data: <title of the extract>, cut-off <date>'."""
+    if study.synthetic:
+        return SYNTHETIC_NOTE
+    title = str(study.metadata.get("title", "")).strip() or study.directory.name
+    return f"Study data: {title}, data cut-off {study.data_cutoff:%d %B %Y}".replace(" 0", " ")
+
+
+def book_metadata(study: StudyData, version: str | None = None) -> dict:
+    """The title page's subtitle lines: the credit to the original study, then version and data."""
+    return {"subtitle_lines": [
+        f"A reproducible re-analysis of {study_credit()} (the original study)",
+        f"Version {version or git_version()}. {data_status(study)}",
+    ]}
+
+
+def write_book_metadata(study: StudyData, path: Path = METADATA_FILE) -> Path:
+    """Write the title page's metadata for the Lua filter (UTF-8 JSON)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(book_metadata(study), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return path

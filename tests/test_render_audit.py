@@ -1,0 +1,229 @@
+"""The render audit (`make check-render`) finds each defect of the earlier render, and the report's
+Quarto pieces (Typst rules, Lua filters, Word styles) do what they claim, checked with Pandoc and
+Typst from PyPI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pypandoc = pytest.importorskip("pypandoc", reason="test extra: pypandoc_binary")
+typst = pytest.importorskip("typst", reason="test extra: typst")
+
+from table_typesetting import ORANGE_BOOK_PAGE, TYPST_RULES, typst_pdf, word_docx  # noqa: E402
+
+from analysis.book.render_audit import (  # noqa: E402
+    audit_book,
+    docx_problems,
+    html_problems,
+    pdf_problems,
+    pdf_words,
+)
+from analysis.book.word_reference import (  # noqa: E402
+    REFERENCE_DOC,
+    build_reference_docx,
+    pandoc_reference_docx,
+)
+from analysis.config import PROJECT_ROOT  # noqa: E402
+from analysis.report.report_table import ReportTable  # noqa: E402
+
+QUARTO_DIR = PROJECT_ROOT / "analysis" / "book" / "quarto"
+SHARED_RENDER = PROJECT_ROOT.parent / "shared" / "render"
+#: Stand-in for Quarto's Lua API, so the report's filters run under plain Pandoc.
+QUARTO_STUB = """
+quarto = {
+  doc = { is_format = function(name) return FORMAT:match(name) ~= nil end },
+  json = { decode = pandoc.json.decode },
+  project = { directory = os.getenv("STUB_PROJECT_DIR") or "." },
+}
+"""
+
+
+def _compile(source: str, out: Path) -> Path:
+    path = out.with_suffix(".typ")
+    path.write_text(source, encoding="utf-8")
+    typst.compile(str(path), output=str(out))
+    return out
+
+
+def _long_table(rows: int = 90) -> ReportTable:
+    frame = pd.DataFrame({"Characteristic": [f"Level {i} of a factor with a long label" for i in range(rows)],
+                          "N = 66": [f"{i} ({i / 66 * 100:.1f})" for i in range(rows)]})
+    return ReportTable(frame, notes=["n (%). A note printed once under the table."])
+
+
+# ============================================================================ PDF audit
+def test_pdf_audit_finds_a_table_that_runs_off_the_page_without_the_report_rules(tmp_path):
+    """Quarto's Typst float is one unbreakable block: without the report's rules a long table
+    overprints the page foot. The audit sees it; with the rules the same table is clean."""
+    import pypandoc as pd_
+
+    table = pd_.convert_text(_long_table().to_html("typst"), "typst", format="html").strip()
+    inner = table[len("#figure("):table.rindex(", kind: table")]
+    float_ = f'#figure({inner}, kind: "quarto-float-tbl", supplement: [Table], caption: [Long])'
+    bad = _compile(ORANGE_BOOK_PAGE + "\n" + float_, tmp_path / "bad.pdf")
+    problems = pdf_problems(bad)
+    assert any("outside the printable area" in p for p in problems), problems
+    good = typst_pdf([("Long", _long_table())], tmp_path / "good.pdf")
+    assert pdf_problems(good) == []
+
+
+def test_pdf_audit_finds_blank_pages_small_text_and_inline_source(tmp_path):
+    source = (ORANGE_BOOK_PAGE + "\nFirst page with enough words on it to count.\n#pagebreak()\n#pagebreak()\n"
+              "Third page: #text(size: 6pt)[tiny words here] and `{python} facts.epv_warning` left.\n")
+    problems = pdf_problems(_compile(source, tmp_path / "doc.pdf"))
+    assert any(p.startswith("page 2: blank") for p in problems)
+    assert any("page 3: text under 7 pt (6 pt)" == p for p in problems)
+    assert any("page 3: inline code left as source" in p for p in problems)
+
+
+@pytest.mark.skipif(not (SHARED_RENDER / "tki-after-tdm1-report.pdf").exists(), reason="no earlier render at hand")
+def test_audit_finds_the_defects_reported_on_the_earlier_render():
+    """../shared/render holds the Quarto render of commit 1e08e3c and its measured defects."""
+    pdf = pdf_problems(SHARED_RENDER / "tki-after-tdm1-report.pdf")
+    pages = {int(p.split(":")[0].split()[1]) for p in pdf if "outside the printable area" in p and "word(s)" in p
+             and int(p.split()[2]) > 3}
+    assert {20, 22, 25, 37, 40} <= pages
+    assert {2, 4, 6, 33, 34} <= {int(p.split(":")[0].split()[1]) for p in pdf if "blank" in p}
+    assert any(p.startswith("page 21: inline code") for p in pdf)
+    docx = docx_problems(SHARED_RENDER / "tki-after-tdm1-report.docx")
+    assert any("two paragraph-property blocks or alignments" in p for p in docx)
+    assert any("16 table(s) inside another table" == p for p in docx)
+    assert any("dpi" in p for p in docx)
+
+
+# ============================================================================ Typst rules
+def test_typst_rules_drop_blank_left_pages_and_the_double_period_after_chapter_references(tmp_path):
+    source = (ORANGE_BOOK_PAGE + "#set heading(numbering: \"1.\")\n"
+              "#show heading.where(level: 1): it => { pagebreak(to: \"odd\"); it }\n"
+              + TYPST_RULES.read_text(encoding="utf-8") +
+              "\n= One <sec-one>\nSee @sec-two.\n= Two <sec-two>\nText of the second chapter.\n"
+              "#heading(level: 1, numbering: none)[Appendices]\n= Three\nLast chapter text here.\n")
+    pdf = _compile(source, tmp_path / "book.pdf")
+    sizes, words = pdf_words(pdf)
+    text = " ".join(w.text for w in words)
+    assert "Chapter 2." in text and "Chapter 2.." not in text
+    assert len(sizes) == 3, "a chapter starts on the next page, not the next odd page"
+    assert "Appendices" not in text, "no divider page for the appendices"
+    assert pdf_problems(pdf) == []
+
+
+# ============================================================================ Word audit
+def test_word_audit_finds_nested_tables_double_alignment_missing_headers(tmp_path):
+    good = word_docx([("Caption", _long_table(5))], tmp_path / "good.docx")
+    assert docx_problems(good) == []
+    with zipfile.ZipFile(good) as source:
+        parts = {n: source.read(n) for n in source.namelist()}
+    xml = parts["word/document.xml"].decode()
+    inner = xml[xml.index("<w:tbl>"):xml.index("</w:tbl>") + len("</w:tbl>")]
+    xml = xml.replace("<w:tblHeader w:val=\"on\" />", "")
+    xml = xml.replace("<w:pStyle w:val=\"Compact\" />", "<w:pStyle w:val=\"Compact\" /><w:jc w:val=\"center\" />", 1)
+    xml = xml.replace("</w:tc>", "<w:p/>" + inner + "</w:tc>", 1)
+    parts["word/document.xml"] = xml.encode()
+    bad = tmp_path / "bad.docx"
+    with zipfile.ZipFile(bad, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    problems = docx_problems(bad)
+    assert any("inside another table" in p for p in problems)
+    assert any("without a repeating header row" in p for p in problems)
+
+
+def test_word_reference_has_journal_tables_and_is_reproducible():
+    committed = REFERENCE_DOC.read_bytes()
+    rebuilt = build_reference_docx(pandoc_reference_docx())
+    with zipfile.ZipFile(REFERENCE_DOC) as doc:
+        styles = doc.read("word/styles.xml").decode()
+    assert '<w:sz w:val="18" />' in styles and "<w:tblBorders>" in styles
+    assert 'w:styleId="SyntheticDataNotice"' in styles and 'w:styleId="TOC1"' in styles
+    assert rebuilt == build_reference_docx(pandoc_reference_docx()), "same bytes every run"
+    assert committed == rebuilt, "run `make word-reference` and commit the result"
+
+
+# ============================================================================ HTML audit
+def _page(citations: dict[str, int], entries: dict[str, int] | None = None) -> str:
+    cites = "".join(f'<span class="citation"><a href="#ref-{k}" role="doc-biblioref">{n}</a></span>'
+                    for k, n in citations.items())
+    refs = "".join(f'<div id="ref-{k}" class="csl-entry"><div class="csl-left-margin">[{n}] </div></div>'
+                   for k, n in (entries or {}).items())
+    return f"<html><body><p>{cites}</p><div id=\"refs\">{refs}</div></body></html>"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_html_audit_flags_a_reference_numbered_differently_on_two_pages(tmp_path):
+    (tmp_path / "a.html").write_text(_page({"sun_tki": 1, "cox1972": 2}))
+    (tmp_path / "references.html").write_text(_page({}, {"sun_tki": 1, "cox1972": 3}))
+    problems = html_problems(tmp_path.glob("*.html"))
+    assert problems == ["reference 'cox1972' has different numbers: [2] on a.html; [3] on references.html"]
+    (tmp_path / "references.html").write_text(_page({}, {"sun_tki": 1, "cox1972": 2}))
+    assert html_problems(tmp_path.glob("*.html")) == []
+
+
+# ============================================================================ Lua filters
+def _with_stub(lua: str, tmp_path: Path) -> Path:
+    """The filter with the Quarto stand-in prepended (Pandoc gives each filter its own globals)."""
+    combined = tmp_path / f"stubbed-{lua}"
+    combined.write_text(QUARTO_STUB + (QUARTO_DIR / lua).read_text(encoding="utf-8"))
+    return combined
+
+
+def _run_filter(markdown: str, to: str, lua: str, tmp_path: Path, extra: tuple = ()) -> str:
+    return pypandoc.convert_text(markdown, to, format="markdown",
+                                 extra_args=["--lua-filter", str(_with_stub(lua, tmp_path)), *extra])
+
+
+def test_html_filter_cites_every_reference_in_bib_order_at_the_top_of_each_page(tmp_path):
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@article{first, title={A}, year={2000}}\n@article{second, title={B}, year={2001}}\n")
+    out = _run_filter("Only the second is cited here [@second].", "html", "html-citation-order.lua", tmp_path,
+                      extra=("--citeproc", f"--bibliography={bib}", f"--csl={PROJECT_ROOT / 'vancouver.csl'}",
+                             "--metadata=link-citations:true"))
+    out = " ".join(out.split())
+    assert "citation-order" in out
+    assert '<a href="#ref-second" role="doc-biblioref">2</a>' in out, "numbered as in references.html"
+    assert html_problems([_write(tmp_path / "page.html", out)]) == []
+
+
+def test_word_contents_filter_writes_a_linked_contents_list(tmp_path):
+    docx = tmp_path / "c.docx"
+    pypandoc.convert_text("# Methods {#sec-methods}\n\nText.\n\n## Statistics {#sec-stats}\n\nMore.\n", "docx",
+                          format="markdown", outputfile=str(docx), extra_args=[
+                              "--lua-filter", str(_with_stub("word-contents.lua", tmp_path)),
+                              "--reference-doc", str(REFERENCE_DOC)])
+    xml = zipfile.ZipFile(docx).read("word/document.xml").decode()
+    assert xml.index("Contents") < xml.index('w:anchor="sec-methods"') < xml.index('w:anchor="sec-stats"')
+    assert '<w:pStyle w:val="TOC1" />' in xml and '<w:pStyle w:val="TOC2" />' in xml
+
+
+def test_title_page_filter_puts_version_and_data_status_under_the_title(tmp_path, monkeypatch):
+    (tmp_path / "_build").mkdir()
+    (tmp_path / "_build" / "book-metadata.json").write_text(json.dumps(
+        {"subtitle_lines": ["A re-analysis of Sun C, *et al.*", "Version v1. Synthetic data: not patient data."]}))
+    monkeypatch.setenv("STUB_PROJECT_DIR", str(tmp_path))
+    out = _run_filter("---\ntitle: T\nsubtitle: old\n---\n\nBody.\n", "html", "title-page.lua", tmp_path,
+                      extra=("--standalone",))
+    assert "Version v1. Synthetic data: not patient data." in out and "<em>et al.</em>" in out
+    assert ">old<" not in out
+
+
+# ============================================================================ the command
+def test_check_render_command_audits_a_book_folder_and_says_when_there_is_none(tmp_path):
+    run = [sys.executable, "-m", "analysis", "check-render", str(tmp_path)]
+    missing = subprocess.run(run, capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert missing.returncode == 2 and "no rendered book" in missing.stderr
+    word_docx([("Caption", _long_table(5))], tmp_path / "book.docx")
+    typst_pdf([("Caption", _long_table(5))], tmp_path / "book.pdf")
+    (tmp_path / "index.html").write_text(_page({"sun_tki": 1}, {"sun_tki": 1}))
+    clean = subprocess.run(run, capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert clean.returncode == 0 and "render audit: clean" in clean.stdout, clean.stdout + clean.stderr
+    assert set(audit_book(tmp_path)) == {"book.pdf", "book.docx", "HTML pages"}
