@@ -90,6 +90,10 @@ class ReportContext:
             print(f"::: {{.callout-warning title=\"Synthetic data\"}}\n{SYNTHETIC_NOTE} Every "
                   "number in this section is computed from the bundled synthetic cohort.\n:::\n")
 
+    def alt(self, label: str) -> Phrase:
+        """The alt text of a labelled figure, from the register (analysis.report.artifacts)."""
+        return Phrase(find_artifact(label).alt)
+
     def caption(self, label: str) -> Phrase:
         """The caption of a labelled table or figure, with the data note appended."""
         text = find_artifact(label).caption
