@@ -19,7 +19,7 @@ from analysis.stats.subgroup_analysis import (
 )
 from analysis.study.model_design import KEY_FACTORS
 
-from .. import figures, subgroup_tables
+from .. import figures, style, subgroup_tables
 from ..artifacts import artifact
 from ..context import Phrase, ReportContext
 from ..report_table import ReportTable
@@ -158,7 +158,7 @@ def _one_level_reason(summary: pd.DataFrame, variable: str) -> str:
     if len(summary) < 2:
         level = summary.index[0] if len(summary) else "none"
         return (f"all {plural(int(summary['n'].sum()), 'patient')} with a recorded value are in one "
-                f"level, {subgroup_tables.lower_first(subgroup_tables.level_label(variable, level))}")
+                f"level, {subgroup_tables.lower_first(style.level_label(variable, level))}")
     return "no events in a level, or no finite estimate"
 
 
