@@ -38,7 +38,7 @@ ctx.banner()
 # ::: {#fig-pfs}
 
 # %%
-#| fig-alt: "Kaplan–Meier plot of progression-free survival in percent against months since the first TKI dose: one step curve for all patients, with a shaded 95% confidence band, tick marks at censored times and dashed guides at the median; the legend gives patients, events and the median. Below the plot, the numbers at risk at each tick of the time axis. Each curve and its band stop at the last time at which at least 10% of the group's patients remain at risk."
+#| fig-alt: "Kaplan–Meier plot of progression-free survival in percent against months since the first TKI dose: one step curve for all patients, with a shaded 95% confidence band, tick marks at censored times and dashed guides at the median; the legend gives patients, events and the median. Below the plot, the numbers at risk at each tick of the time axis. Each curve and its band stop at the last time at which at least one in ten of the group's patients remain at risk, so no curve runs on over a handful of patients."
 efficacy.pfs_curve(ctx)
 
 # %% [markdown]

@@ -44,7 +44,7 @@ ctx.banner()
 # ::: {#fig-pfs-tdm1}
 
 # %%
-#| fig-alt: "Kaplan–Meier plot of progression-free survival in percent against months since the first TKI dose: one step curve per level of prior T-DM1 benefit (no benefit, benefit), each in its own colour, with a shaded 95% confidence band, tick marks at censored times and dashed guides at the median; the legend gives patients, events and the median of each group and the log-rank p. Below the plot, the numbers at risk at each tick of the time axis. Each curve and its band stop at the last time at which at least 10% of the group's patients remain at risk."
+#| fig-alt: "Kaplan–Meier plot of progression-free survival in percent against months since the first TKI dose: one step curve per level of prior T-DM1 benefit (no benefit, benefit), each in its own colour, with a shaded 95% confidence band, tick marks at censored times and dashed guides at the median; the legend gives patients, events and the median of each group and the log-rank p. Below the plot, the numbers at risk at each tick of the time axis. Each curve and its band stop at the last time at which at least one in ten of the group's patients remain at risk, so no curve runs on over a handful of patients."
 subgroups.pfs_by_tdm1_benefit(ctx)
 
 # %% [markdown]
@@ -55,7 +55,7 @@ subgroups.pfs_by_tdm1_benefit(ctx)
 # ::: {#fig-pfs-resistance}
 
 # %%
-#| fig-alt: "Kaplan–Meier plot of progression-free survival in percent against months since the first TKI dose: one step curve per level of type of trastuzumab resistance (primary, acquired), each in its own colour, with a shaded 95% confidence band, tick marks at censored times and dashed guides at the median; the legend gives patients, events and the median of each group and the log-rank p. Below the plot, the numbers at risk at each tick of the time axis. Each curve and its band stop at the last time at which at least 10% of the group's patients remain at risk."
+#| fig-alt: "Kaplan–Meier plot of progression-free survival in percent against months since the first TKI dose: one step curve per level of type of trastuzumab resistance (primary, acquired), each in its own colour, with a shaded 95% confidence band, tick marks at censored times and dashed guides at the median; the legend gives patients, events and the median of each group and the log-rank p. Below the plot, the numbers at risk at each tick of the time axis. Each curve and its band stop at the last time at which at least one in ten of the group's patients remain at risk, so no curve runs on over a handful of patients."
 subgroups.pfs_by_resistance(ctx)
 
 # %% [markdown]

@@ -40,14 +40,11 @@ def with_alt_text(script: str) -> str:
         out.append(line)
         i += 1
         if pending and _CODE_CELL.match(line):
-            while i < len(lines) and _ALT_OPTION.match(lines[i]):
-                i += 1  # drop the old option(s)
-            insert_at = len(out)
             while i < len(lines) and lines[i].startswith("#|"):
-                out.append(lines[i])  # keep the cell's other options, alt text after them
+                if not _ALT_OPTION.match(lines[i]):  # the old alt text is replaced
+                    out.append(lines[i])  # the cell's other options are kept, alt text after them
                 i += 1
-                insert_at = len(out)
-            out.insert(insert_at, alt_option(pending))
+            out.append(alt_option(pending))
             pending = None
     return "\n".join(out)
 
