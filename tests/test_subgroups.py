@@ -476,3 +476,44 @@ def test_counts_and_tests_scale_to_100k(ctx):
     assert response["orr_p"].between(0, 1).all()
     table = subgroup_tables.response_subgroup_table(response)
     assert isinstance(table, ReportTable)
+
+
+# ---------------------------------------------------------------------------------------------
+# One level order everywhere: the reference level first
+
+
+def test_reference_level_comes_first_in_every_table_and_figure(ctx):
+    def first_level(table: ReportTable, factor_row: str) -> str:
+        frame = table.to_frame()
+        header = frame.index[frame["Characteristic"] == factor_row][0]
+        return frame.loc[header + 1, "Characteristic"]
+
+    tables = {"medians": section.subgroup_medians(ctx), "cox": section.cox_models(ctx),
+              "response": section.response_subgroups(ctx)}
+    for variable, reference in subgroups.FACTORS.items():
+        expected = subgroup_tables.level_label(variable, reference)
+        for name, table in tables.items():
+            assert first_level(table, subgroup_tables.factor_label(variable)) == expected, (name, variable)
+    rmst = section.rmst(ctx)
+    for variable in subgroups.KEY_FACTORS:
+        reference = subgroups.FACTORS[variable]
+        assert first_level(rmst, subgroup_tables.factor_label(variable)) == \
+            subgroup_tables.level_label(variable, reference)
+        from analysis.report import style
+        assert next(iter(style.SUBGROUP_LEVELS[variable])) == reference  # KM curves and risk table
+    for split in subgroups.RESPONSE_SPLITS:
+        assert split.level == subgroups.FACTORS[split.variable], split.variable
+
+
+def test_notes_use_proper_plurals(ctx):
+    data = ctx.data.copy()
+    complete = [v for v in ("age_group", "hormone_receptor", "prior_pertuzumab") if data[v].notna().all()]
+    assert len(complete) >= 2
+    data.loc[data.index[:1], complete[0]] = None
+    data.loc[data.index[:2], complete[1]] = None
+    small_ctx = small_context(ctx, data)
+    notes = " ".join(section.cox_models(small_ctx).notes + section.subgroup_medians(small_ctx).notes
+                     + section.response_subgroups(small_ctx).notes)
+    assert "(s)" not in notes
+    assert f"{subgroup_tables.factor_label(complete[0])}: 1 patient with no recorded value" in notes
+    assert f"{subgroup_tables.factor_label(complete[1])}: 2 patients with no recorded value" in notes

@@ -120,7 +120,8 @@ def subgroup_median_table(summary: pd.DataFrame, key_factors: Sequence[str] = KE
     for variable, levels in summary.groupby("variable", sort=False):
         group = KEY_GROUP if variable in key_factors else OTHER_GROUP
         rows.append({"section": group, "Characteristic": factor_label(variable), "n": "",
-                     "Events": "", median_column: "", "Log-rank p": fmt_p(levels["logrank_p"].iloc[0])})
+                     "Events": "", median_column: "",
+                     "Log-rank p": NOT_ESTIMABLE if len(levels) < 2 else fmt_p(levels["logrank_p"].iloc[0])})
         indent.append(0)
         for r in levels.itertuples():
             rows.append({"section": group, "Characteristic": level_label(variable, r.level),
@@ -136,6 +137,11 @@ def subgroup_median_table(summary: pd.DataFrame, key_factors: Sequence[str] = KE
     for variable, k in missing[missing > 0].items():
         notes.append(f"{factor_label(variable)}: {fmt_patients(k, small_cell_threshold)} with "
                      "no recorded value left out of that factor.")
+    single = summary.groupby("variable", sort=False)["level"].agg(list)
+    for variable, levels in single[single.map(len) == 1].items():
+        notes.append(f"{factor_label(variable)}: every patient with a recorded value is in one level "
+                     f"({level_label(variable, levels[0])}), so there is nothing to compare and the "
+                     "log-rank test is not estimable.")
     notes += suppression_note(small_cell_threshold)
     ordered = frame.sort_values("section", key=lambda s: s != KEY_GROUP, kind="stable")
     order = ordered.index.to_numpy()
@@ -391,6 +397,11 @@ def ph_table(zph: pd.DataFrame | None, result: CoxResult) -> ReportTable:
 
 
 # ============================================================================ response
+def _fisher_p(p: float) -> str:
+    """Fisher's p, or 'Not estimable' when a level of the split has no patient."""
+    return NOT_ESTIMABLE if pd.isna(p) else fmt_p(p)
+
+
 def response_subgroup_table(frame: pd.DataFrame, small_cell_threshold: int | None = None) -> ReportTable:
     """ORR and CBR by two-level subgroup, n (%) per level, Fisher's exact p per factor.
 
@@ -404,7 +415,7 @@ def response_subgroup_table(frame: pd.DataFrame, small_cell_threshold: int | Non
     for variable, levels in frame.groupby("variable", sort=False):
         first = levels.iloc[0]
         rows.append({"Characteristic": factor_label(variable), "n": "", "ORR, n (%)": "",
-                     "ORR p": fmt_p(first.orr_p), "CBR, n (%)": "", "CBR p": fmt_p(first.cbr_p)})
+                     "ORR p": _fisher_p(first.orr_p), "CBR, n (%)": "", "CBR p": _fisher_p(first.cbr_p)})
         indent.append(0)
         for r in levels.itertuples():
             label = POOLED_LABELS.get((variable, r.level))
@@ -431,5 +442,10 @@ def response_subgroup_table(frame: pd.DataFrame, small_cell_threshold: int | Non
     for variable, k in missing[missing > 0].items():
         notes.append(f"{factor_label(variable)}: {fmt_patients(k, small_cell_threshold)} with "
                      "no recorded value left out of that comparison.")
+    empty = frame[frame["n"] == 0]
+    for variable, levels in empty.groupby("variable", sort=False)["level"]:
+        names = ", ".join(level_label(variable, lv) for lv in levels)
+        notes.append(f"{factor_label(variable)}: no patient in {names}, so there is nothing to "
+                     "compare and Fisher's test is not estimable.")
     notes += suppression_note(small_cell_threshold)
     return ReportTable(pd.DataFrame(rows), notes=notes, indent=indent)
