@@ -434,7 +434,7 @@ def test_facts_phrases(ctx, results):
     assert "with prior T-DM1 benefit" in facts.tdm1_medians and "NR" not in facts.tdm1_medians
     assert facts.tdm1_hr.startswith("0.33 (95% CI 0.18–0.60")
     assert facts.selected == "visceral metastasis"  # the screened sensitivity model
-    assert facts.covariates == "visceral metastasis, brain metastasis"  # the pre-specified model
+    assert facts.covariates == "visceral metastasis and brain metastasis"  # the pre-specified model
     assert facts.epv.startswith("12.0 events per estimated parameter (48 events, 4 parameters)")
     assert facts.tdm1_hr.endswith("likelihood-ratio p < 0.001)")
     assert facts.tdm1_rmst.startswith("3.0 months (95% CI 0.9–5.0) at 12 months and 7.5 months")

@@ -314,12 +314,12 @@ def km_figure(
         missing = int(values.isna().sum())
         notes = [note] if note else []
         if groups is not None and len(levels) == 1:
-            factor = style.factor_label(variable or "group").lower()
+            factor = style.lower_first(style.factor_label(variable or "group"))
             notes.append(f"All {plural(len(values) - missing, 'patient')} with a recorded {factor} are "
                          f"in one level ({labels[0]}): there is no comparison, and the log-rank test "
                          "is not estimable.")
         if missing:
-            factor = style.factor_label(variable or "group").lower()
+            factor = style.lower_first(style.factor_label(variable or "group"))
             notes.append(f"{plural(missing, 'patient')} with no recorded {factor} not shown.")
         _add_note(fig, "\n".join(notes) or None)
     return fig

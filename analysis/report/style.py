@@ -119,6 +119,14 @@ def factor_label(variable: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def lower_first(text: str) -> str:
+    """'Prior T-DM1 benefit' -> 'prior T-DM1 benefit' for running text; acronyms ('TKI', 'ECOG') kept."""
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[:2].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
 def level_label(variable: str | None, level: object) -> str:
     """Readable name of a factor level ('other_chemotherapy' -> 'Other chemotherapy')."""
     known = SUBGROUP_LEVELS.get(variable or "", {})

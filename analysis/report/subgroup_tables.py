@@ -61,11 +61,8 @@ def factor_label(variable: str) -> str:
 
 
 def lower_first(text: str) -> str:
-    """'Prior T-DM1 benefit' -> 'prior T-DM1 benefit' for running text; acronyms ('TKI', 'ECOG') kept."""
-    first = text.split(" ", 1)[0]
-    if len(first) > 1 and first[:2].isupper():
-        return text
-    return text[:1].lower() + text[1:]
+    """'Prior T-DM1 benefit' -> 'prior T-DM1 benefit' for running text (style.lower_first)."""
+    return style.lower_first(text)
 
 
 def level_label(variable: str, level: str) -> str:

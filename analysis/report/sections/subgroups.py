@@ -202,7 +202,9 @@ def _key_facts(r: SubgroupResults, variable: str) -> dict[str, Phrase]:
 
 
 def _names(variables) -> str:
-    return ", ".join(subgroup_tables.lower_first(subgroup_tables.factor_label(v)) for v in variables)
+    """'visceral metastasis', 'visceral metastasis and brain metastasis', 'a, b and c'."""
+    names = [subgroup_tables.lower_first(subgroup_tables.factor_label(v)) for v in variables]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def facts(ctx: ReportContext) -> SimpleNamespace:
