@@ -66,6 +66,7 @@ supplement: setup
 
 # Re-sync the paired notebooks after editing either form.
 pair: setup
+	$(PY) -m analysis alt-text
 	cd notebooks && ../$(VENV)/bin/jupytext --sync [0-9][0-9]-*.py
 
 synthetic: setup
@@ -76,6 +77,7 @@ dictionary: setup
 
 references: setup
 	$(PY) tests/reference/export_gbsg2.py
+	$(PY) tests/reference/export_model_spec.py
 	$(PY) -m analysis derive data/synthetic --out tests/reference/synthetic_derived.csv
 	Rscript tests/reference/make_reference.R
 

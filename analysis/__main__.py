@@ -195,6 +195,19 @@ def _check_render(args: argparse.Namespace) -> int:
     return 0 if not found else 1
 
 
+def _alt_text(args: argparse.Namespace) -> int:
+    from analysis.book.alt_text import sync_alt_text
+    from analysis.book.execute import NOTEBOOKS
+    from analysis.report.sections import all_artifacts
+
+    all_artifacts()  # fill the register
+    scripts = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.py"))
+    stale = sync_alt_text(scripts, check=args.check)
+    for path in stale:
+        print(f"{'out of date' if args.check else 'updated'}: {path.name}")
+    return 1 if stale and args.check else 0
+
+
 def _quarto_missing(args: argparse.Namespace) -> int:
     print(QUARTO_MISSING, file=sys.stderr)
     return 0
@@ -283,6 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-render", help="audit the rendered book (PDF, Word, HTML) for reader-visible defects")
     p.add_argument("book_dir", nargs="?", default="_book", help="the rendered book folder (default: _book)")
     p.set_defaults(run=_check_render)
+    p = sub.add_parser("alt-text", help="write each figure's alt text (fig-alt) into the section scripts")
+    p.add_argument("--check", action="store_true", help="only report scripts out of date (exit 1)")
+    p.set_defaults(run=_alt_text)
 
     p = sub.add_parser("quarto-missing", help="say how to install Quarto")
     p.set_defaults(run=_quarto_missing)

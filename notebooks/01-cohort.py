@@ -34,6 +34,7 @@ ctx.banner()
 # ::: {#fig-flow}
 
 # %%
+#| fig-alt: "Flow diagram: a box with the number of patients screened, an arrow down to a box with the number analysed, and a side box listing each reason for exclusion with its number of patients; the same numbers are given in the text."
 cohort.study_flow(ctx)
 
 # %% [markdown]

@@ -38,6 +38,7 @@ ctx.banner()
 # ::: {#fig-pfs}
 
 # %%
+#| fig-alt: "Kaplan–Meier plot of progression-free survival in percent against months since the first TKI dose: one step curve for all patients, with a shaded 95% confidence band, tick marks at censored times and dashed guides at the median; the legend gives patients, events and the median. Below the plot, the numbers at risk at each tick of the time axis. Each curve and its band stop at the last time at which at least one in ten of the group's patients remain at risk, so no curve runs on over a handful of patients."
 efficacy.pfs_curve(ctx)
 
 # %% [markdown]
@@ -90,6 +91,7 @@ efficacy.response_summary(ctx)
 # ::: {#fig-swimmer}
 
 # %%
+#| fig-alt: "Swimmer plot: one horizontal bar per patient, longest time on treatment at the top, bar length the months on the TKI-based regimen and bar colour the best overall response. A symbol at the end of each bar shows why treatment ended (progression, toxicity, death, other reason, or an arrow for treatment ongoing at the cut-off); black diamonds mark documented progression, some after the end of the bar. Response counts are in the response table."
 efficacy.swimmer_plot(ctx)
 
 # %% [markdown]

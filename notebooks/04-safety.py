@@ -43,6 +43,7 @@ safety.adverse_event_table_report(ctx)
 # ::: {#fig-ae}
 
 # %%
+#| fig-alt: "Horizontal stacked bar chart: one bar per adverse event term, commonest at the top, bar length the percentage of patients with the event, segments coloured from light to dark by worst CTCAE grade, and the number and percentage of patients written at the end of each bar; the values are in the adverse event table."
 safety.adverse_event_plot(ctx)
 
 # %% [markdown]

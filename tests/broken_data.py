@@ -419,3 +419,25 @@ WORKBOOK_CASES: list[BrokenCase] = [
                "extract.xlsx, sheet 'dataset'", "true or false", column="synthetic", line=3),
     BrokenCase("not a workbook", _not_a_workbook, "extract.xlsx", "not a readable Excel .xlsx workbook"),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Valid data with a degenerate subgroup: every patient in one level of a key factor. Validation
+# passes, so the report must render, with that comparison shown as not estimable.
+
+
+def every_patient_benefited_from_tdm1(folder: Path) -> None:
+    """Every patient had a partial response on T-DM1, so prior T-DM1 benefit is 'yes' for all."""
+    frame = _read(folder, PATIENTS)
+    frame["tdm1_best_response"] = "PR"
+    _write(frame, folder, PATIENTS)
+
+
+def every_patient_primary_resistant(folder: Path) -> None:
+    """Every patient progressed at the first assessment on first-line trastuzumab for metastatic
+    disease, so trastuzumab resistance is 'primary' for all."""
+    frame = _read(folder, PATIENTS)
+    frame["trastuzumab_setting"] = "metastatic"
+    frame["trastuzumab_end_date"] = ""  # metastatic setting: no adjuvant end date
+    frame["trastuzumab_best_response"] = "PD"
+    _write(frame, folder, PATIENTS)

@@ -18,8 +18,9 @@ from analysis.stats.cox import (
     TABLE_COLUMNS,
     CoxResult,
     cox_model,
-    multivariable_cox,
+    prespecified_cox,
     proportional_hazards_test,
+    screened_cox,
     univariable_cox,
 )
 
@@ -40,7 +41,9 @@ class Cohort:
         spec = read_fixture(f"{name}_cox_factors")
         self.factors = dict(zip(spec["variable"], spec["reference"].astype(str)))
         key_names = set(spec.loc[spec["role"] == "key", "variable"])
+        prespecified = set(spec.loc[spec["role"] == "prespecified", "variable"])
         self.key = {v: r for v, r in self.factors.items() if v in key_names}
+        self.prespecified = {v: r for v, r in self.factors.items() if v in prespecified}
         self.candidates = {v: r for v, r in self.factors.items() if v not in self.key}
         self.data = read_fixture(f"{name}_analysis_data", text_columns=list(self.factors))
         self.coefficients = read_fixture(f"{name}_cox_coefficients", text_columns=["level"])
@@ -112,16 +115,33 @@ def test_model_level_statistics_match_coxph(cohort: Cohort) -> None:
         np.testing.assert_allclose(result.concordance, r_model["concordance"], rtol=RTOL)
 
 
-def test_multivariable_model_matches_coxph(cohort: Cohort) -> None:
+def test_prespecified_model_matches_coxph(cohort: Cohort) -> None:
+    """The primary model: exactly the key factors and the declared covariates, no selection."""
     r_model = cohort.models.loc["multivariable"]
-    result = multivariable_cox(
+    result = prespecified_cox(cohort.data, {**cohort.key, **cohort.prespecified},
+                              duration="months", event="event")
+    assert isinstance(result, CoxResult)
+    assert result.selected == r_model["selected"].split(";") == [*cohort.key, *cohort.prespecified]
+    assert counts(result) == (r_model["n"], r_model["events"], r_model["excluded"])
+    compare_levels(result.table, cohort.r_table("multivariable"), "multivariable")
+    np.testing.assert_allclose(result.lr_chisq, r_model["lr_chisq"], rtol=RTOL)
+    np.testing.assert_allclose(result.concordance, r_model["concordance"], rtol=RTOL)
+    assert result.events_per_variable == pytest.approx(r_model["events"] / r_model["n_parameters"])
+    assert any("events per parameter" in w for w in result.warnings) == (result.events_per_variable < 10)
+    assert result.selection is None
+
+
+def test_screened_model_matches_coxph(cohort: Cohort) -> None:
+    """The sensitivity model: key factors plus candidates with univariable LR p < threshold."""
+    r_model = cohort.models.loc["screened"]
+    result = screened_cox(
         cohort.data, cohort.key, cohort.candidates, threshold=r_model["threshold"],
         duration="months", event="event",
     )
     assert isinstance(result, CoxResult)
     assert result.selected == r_model["selected"].split(";")
     assert counts(result) == (r_model["n"], r_model["events"], r_model["excluded"])
-    compare_levels(result.table, cohort.r_table("multivariable"), "multivariable")
+    compare_levels(result.table, cohort.r_table("screened"), "screened")
     np.testing.assert_allclose(result.lr_chisq, r_model["lr_chisq"], rtol=RTOL)
     np.testing.assert_allclose(result.concordance, r_model["concordance"], rtol=RTOL)
     assert result.events_per_variable == pytest.approx(r_model["events"] / r_model["n_parameters"])
@@ -130,8 +150,9 @@ def test_multivariable_model_matches_coxph(cohort: Cohort) -> None:
 
 
 def _zph_models(cohort: Cohort):
-    selected = cohort.models.loc["multivariable", "selected"].split(";")
-    yield "multivariable", {v: cohort.factors[v] for v in selected}
+    for model in ("multivariable", "screened"):
+        selected = cohort.models.loc[model, "selected"].split(";")
+        yield model, {v: cohort.factors[v] for v in selected}
     for variable, reference in cohort.factors.items():
         yield f"univariable:{variable}", {variable: reference}
 
@@ -158,7 +179,7 @@ def test_rows_with_missing_values_are_excluded_and_reported() -> None:
     result = cox_model(cohort.data, {"tsize_group": "<=20"}, duration="months", event="event")
     assert result.excluded == 27 == cohort.models.loc["univariable:tsize_group", "excluded"]
     assert result.n == len(cohort.data) - 27
-    assert any("27 patient(s) excluded" in w and "tsize_group: 27" in w for w in result.warnings)
+    assert any("27 patients excluded" in w and "tsize_group: 27" in w for w in result.warnings)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,13 +230,21 @@ def test_bad_reference_and_single_level_factor() -> None:
         cox_model(data, {"ecog": "2"})
     data["centre"] = "Nanjing"
     result = cox_model(data, {"centre": "Nanjing", "ecog": "0"})
-    assert any("centre: only one level" in w for w in result.warnings)
-    assert result.table[result.table["variable"] == "centre"]["reference"].all()
+    assert any("centre: every analysed patient is in one level" in w for w in result.warnings)
+    centre = result.table[result.table["variable"] == "centre"]
+    assert len(centre) == 1 and not centre["reference"].any() and centre["hr"].isna().all()
+    assert "centre" not in result.terms and "ecog" in result.terms
+    # Every patient in the level that is not the reference (every patient benefited): no error,
+    # the factor is left out and said to be not estimable.
+    data["centre"] = "Hangzhou"
+    result = cox_model(data, {"centre": "Nanjing", "ecog": "0"})
+    assert any("'Hangzhou'" in w and "not estimable" in w for w in result.warnings)
+    assert result.table.loc[result.table["variable"] == "centre", "hr"].isna().all()
 
 
 def test_low_events_per_variable_warns() -> None:
     data = small_cohort().iloc[:25]
-    result = multivariable_cox(data, {"ecog": "0"}, {"tki_agent": "pyrotinib"}, threshold=1.0)
+    result = screened_cox(data, {"ecog": "0"}, {"tki_agent": "pyrotinib"}, threshold=1.0)
     assert result.selected == ["ecog", "tki_agent"]
     assert result.events_per_variable == pytest.approx(result.events / 3)
     assert any("events per parameter" in w for w in result.warnings)

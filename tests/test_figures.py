@@ -101,7 +101,9 @@ def big_dataset(n: int, seed: int = 1) -> pd.DataFrame:
         "pfs_months": months * rng.uniform(0.8, 1.2, n),
         "progressed": rng.integers(0, 2, n),
         "on_treatment_at_cutoff": rng.integers(0, 2, n),
-    })
+    }).assign(treatment_end_reason=lambda d: np.where(
+        d["on_treatment_at_cutoff"] == 1, "ongoing",
+        rng.choice(["progression", "toxicity", "death", "other"], n)))
 
 
 # ------------------------------------------------------------------------------ style
@@ -163,12 +165,18 @@ def test_km_curve_and_band_come_from_survival_module(dataset):
     time, event = dataset["pfs_months"], dataset["pfs_event"]
     fig = figures.km_figure(time, event)
     ax = axes_by_label(fig, "survival")
+    # The tail rule: the curve stops at the last time with at least 10% of patients at risk.
+    cutoff = figures.km_tail_cutoff(time)
+    assert (time >= cutoff).sum() >= 0.1 * len(time) > (time > cutoff).sum()
     steps = kaplan_meier(time, event).step_frame()
+    steps = steps[steps["time"] <= cutoff]
     curve = [line for line in ax.get_lines() if line.get_drawstyle() == "steps-post"]
     assert len(curve) == 1
     assert np.allclose(curve[0].get_xdata(), steps["time"])
     assert np.allclose(curve[0].get_ydata(), 100 * steps["survival"])
+    assert curve[0].get_xdata().max() == cutoff < time.max()
     censored = kaplan_meier(time, event).censor_times()
+    censored = censored[censored["time"] <= cutoff]
     marks = [line for line in ax.get_lines() if line.get_marker() == "|"]
     assert len(marks) == 1 and np.allclose(marks[0].get_xdata(), censored["time"])
 
@@ -205,12 +213,15 @@ def test_km_by_group_risk_table_legend_and_logrank(dataset, factor, no_leaked_fi
         assert [row[t] for t in ticks] == list(numbers_at_risk(time[in_group], ticks))
         assert [row[t] for t in ticks] == [int((time[in_group] >= t).sum()) for t in ticks]
 
-    # each group's row and curve have the group's named colour
+    # each group's curve has the group's named colour; its risk-table row the same hue darkened
+    # to a readable contrast on white (WCAG AA, 4.5:1), numbers and label alike
     colours = style.group_colours(factor, levels)
     risk_ax = axes_by_label(fig, figures.RISK_AXES_LABEL)
     for label in risk_ax.get_yticklabels():
         level = next(lv for lv in levels if style.level_label(factor, lv) == label.get_text())
-        assert to_hex(label.get_color()) == to_hex(colours[level])
+        assert to_hex(label.get_color()) == to_hex(style.text_colour(colours[level]))
+    for text in [*risk_ax.texts, *risk_ax.get_yticklabels()]:
+        assert style.contrast_ratio(to_hex(text.get_color())) >= 4.5, text.get_text()
     curves = [line for line in ax.get_lines() if line.get_drawstyle() == "steps-post"]
     assert [to_hex(c.get_color()) for c in curves] == [to_hex(colours[lv]) for lv in levels]
 
@@ -246,7 +257,7 @@ def test_km_groups_with_missing_values_and_xmax(dataset):
     assert list(ax.get_xticks()) == [0, 3, 6, 9, 12, 15, 18, 21, 24]
     assert ax.get_xlim() == (0, 24)
     texts = all_texts(fig)
-    assert any("3 patient(s) with no recorded trastuzumab resistance" in t for t in texts)
+    assert any("3 patients with no recorded trastuzumab resistance" in t for t in texts)
     assert not any(t.startswith("Log-rank") for t in texts)
     assert "PFS" in texts
     drawn = drawn_risk_table(fig)
@@ -290,17 +301,28 @@ def test_swimmer_bars_labels_legend_and_markers(dataset, no_leaked_figures):
     present = set(dataset["best_overall_response"])
     for code in RESPONSE_CODES:
         assert any(f"({code})" in t for t in legend) == (code in present)
-    assert "Progression" in legend and "On TKI at data cut-off" in legend
+    assert "Progression (RECIST 1.1)" in legend and "Ongoing at data cut-off" in legend
+    reasons = dataset["treatment_end_reason"]
+    for reason, (_, _, label) in figures.END_MARKERS.items():
+        assert (label in legend) == (reason in set(reasons)), reason
 
     # bar colours follow the response palette
     by_length = dataset.sort_values(["treatment_months", "sequence"])
     expected = [to_hex(style.RESPONSE_COLOURS[c]) for c in by_length["best_overall_response"]]
     assert [to_hex(b.get_facecolor()) for b in sorted(bars, key=lambda b: b.get_y())] == expected
 
-    # one progression marker per progressed patient, one arrow per patient still on TKI
-    progression, ongoing = ax.collections[:2]
+    # one progression marker per progressed patient; every bar ends in exactly one marker for
+    # why the TKI ended, at the end of the bar (the arrow of ongoing treatment just past it)
+    progression, *ends = ax.collections
     assert len(progression.get_offsets()) == int(dataset["progressed"].sum())
-    assert len(ongoing.get_offsets()) == int(dataset["on_treatment_at_cutoff"].sum())
+    present = [r for r in figures.END_MARKERS if r in set(reasons)]
+    assert len(ends) == len(present)
+    assert sum(len(c.get_offsets()) for c in ends) == len(dataset)
+    for reason, markers in zip(present, ends):
+        assert len(markers.get_offsets()) == int((reasons == reason).sum()), reason
+    assert int((reasons == "ongoing").sum()) == int(dataset["on_treatment_at_cutoff"].sum())
+    texts = " ".join(" ".join(all_texts(fig)).split())  # the note is wrapped
+    assert figures.SWIMMER_PROGRESSION_NOTE in texts
     assert not any("Showing" in t for t in all_texts(fig))
     render(fig)
     plt.close(fig)

@@ -375,7 +375,7 @@ def test_summary_states_the_computed_headline_numbers(chapter):
                  "The ORR was\n18.2% (12/66; 95% CI", "the CBR 66.7% (44/66; 95% CI",
                  "diarrhoea in 36 (54.5%), hand-foot syndrome in 31 (47.0%) and leucopenia in 30 (45.5%)",
                  "longer PFS than those without", "longer PFS than those with primary resistance",
-                 "all 11 are"):
+                 "(all 11 match) holds by construction", "is not a reproduction of the study"):
         assert text in markdown, text
     assert "Chunxiao Sun^1^" in _outputs(chapter("index.qmd"))
 
@@ -461,6 +461,30 @@ def test_a_different_value_is_reported_as_no_match(results):
     assert table["Patients"] == "yes" and table["Clinical benefit rate"] == "yes"
     facts = reproducibility.summary_facts(changed)
     assert facts.tdm1_finding.startswith("shorter PFS than") and facts.reproduced == "7 of 11"
+
+
+def test_reproduction_is_claimed_only_for_real_data(results):
+    """On the synthetic cohort the match holds by construction (said so, no claim); on a real
+    extract the summary states how many published figures are reproduced."""
+    synthetic = reproducibility.summary_facts(results).reproduction
+    assert "holds by construction" in synthetic and "not a reproduction" in synthetic
+    assert "are reproduced" not in synthetic
+    real = copy.deepcopy(results)
+    real["data"]["synthetic"] = False
+    claim = reproducibility.summary_facts(real).reproduction
+    assert claim == "Of the figures published in the abstract, all 11 are reproduced by the study extract"
+    assert "construction" not in claim
+
+
+def test_a_key_comparison_that_is_not_estimable_is_said_so(results):
+    changed = copy.deepcopy(results)
+    changed["subgroups"]["tdm1_benefit"].update(hr=None, ci=[None, None], logrank_p=None,
+                                                estimable=False, reason="no patient in level 'no'")
+    facts = reproducibility.summary_facts(changed)
+    assert facts.tdm1_finding == ("no comparison with those without: it is not estimable in these "
+                                  "data (no patient in level 'no')")
+    table = reproducibility.published_versus_reproduced(changed).set_index("quantity")
+    assert table.loc["Longer PFS with prior T-DM1 benefit", "reproduced"] == "no (hazard ratio not estimable)"
 
 
 def test_a_rounding_difference_in_the_interval_is_no_match(results):

@@ -71,9 +71,29 @@ def small_context(ctx: ReportContext, data: pd.DataFrame) -> ReportContext:
 
 @needs_r
 def test_factor_dictionary_is_the_one_r_fits(r_spec):
+    """R fits the models the package declares: factors, references and roles from the one
+    declaration (analysis.study.model_design), exported by tests/reference/export_model_spec.py."""
+    from analysis.study import model_design
+
     assert subgroups.FACTORS == dict(zip(r_spec["variable"], r_spec["reference"].astype(str)))
-    assert set(subgroups.KEY_FACTORS) == set(r_spec.loc[r_spec["role"] == "key", "variable"])
-    assert subgroups.SELECTION_THRESHOLD == 0.10
+    assert list(model_design.KEY_FACTORS) == r_spec.loc[r_spec["role"] == "key", "variable"].tolist()
+    assert (list(model_design.PRESPECIFIED_COVARIATES)
+            == r_spec.loc[r_spec["role"] == "prespecified", "variable"].tolist())
+    assert subgroups.PRESPECIFIED_FACTORS == model_design.KEY_FACTORS + model_design.PRESPECIFIED_COVARIATES
+    assert model_design.SELECTION_THRESHOLD == 0.10
+
+
+@needs_r
+def test_model_spec_file_is_the_declaration():
+    """The specification R read is the one export_model_spec.py writes now (not stale)."""
+    import importlib.util
+
+    from tests_paths import REFERENCE_DIR
+    spec = importlib.util.spec_from_file_location("export_model_spec", REFERENCE_DIR / "export_model_spec.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    committed = pd.read_csv(REFERENCE_DIR / "synthetic_model_spec.csv", dtype=str, keep_default_na=False)
+    assert committed.equals(module.model_spec().astype(str)), "re-run make references"
 
 
 @needs_r
@@ -172,6 +192,17 @@ def test_section_multivariable_model_matches_coxph(results, r_coefficients, r_mo
 
 
 @needs_r
+def test_section_screened_model_matches_coxph(results, r_coefficients, r_models):
+    """The sensitivity model (covariates screened on univariable LR p) is R's 'screened' model."""
+    model = results.screened
+    r_model = r_models.loc["screened"]
+    assert model.selected == r_model["selected"].split(";")
+    assert (model.n, model.events) == (r_model["n"], r_model["events"])
+    compare_with_r(model.table, r_coefficients[r_coefficients["model"] == "screened"], "screened")
+    assert model.lr_p == pytest.approx(r_model["lr_p"], rel=RTOL)
+
+
+@needs_r
 def test_section_ph_table_matches_cox_zph(results):
     zph = read_fixture("synthetic_cox_zph")
     expected = zph[zph["model"] == "multivariable"]
@@ -202,10 +233,10 @@ def test_displayed_cox_table_shows_the_r_numbers(ctx, r_coefficients, r_models):
                 shown = block.loc[subgroup_tables.level_label(variable, r.level)]
                 hr_text = ("Reference" if r.reference else subgroup_tables.fmt_hr(r.hr, r.lower, r.upper))
                 assert shown[f"{prefix} HR (95% CI)"] == hr_text
-                assert shown[f"{prefix} p"] == ("—" if r.reference else fmt_p(r.p))
+                assert shown[f"{prefix} LR p"] == ""  # one test per column: no Wald p on level rows
                 assert shown[f"{prefix} N"] == str(r.n) and shown[f"{prefix} events"] == str(r.events)
             if model == "univariable":
-                assert frame.loc[header, "Univariable p"] == fmt_p(r_models.loc[name, "lr_p"])
+                assert frame.loc[header, "Univariable LR p"] == fmt_p(r_models.loc[name, "lr_p"])
             by_label[(model, variable)] = True
     selected = r_models.loc["multivariable", "selected"].split(";")
     assert len([k for k in by_label if k[0] == "multivariable"]) == len(selected)
@@ -288,8 +319,8 @@ def test_epv_warning_when_fewer_than_ten_events_per_parameter(ctx):
     assert any(n.startswith("Events per parameter (EPV)") for n in notes)
     assert "below 10" in section.facts(small_ctx).epv_warning
     assert subgroup_tables.EPV_WARNING not in section.cox_models(ctx).notes
-    # never empty (Quarto would print an empty inline expression as source): says it is enough
-    assert "at least 10" in section.facts(ctx).epv_warning and "below" not in section.facts(ctx).epv_warning
+    # Never empty text (an empty inline expression is left as source by Quarto): says it is fine.
+    assert section.facts(ctx).epv_warning.startswith("within the conventional minimum")
 
 
 def test_level_without_events_reads_not_estimable(ctx):
@@ -353,10 +384,16 @@ def test_response_table_layout(ctx):
 
 
 def test_cox_table_notes_name_the_methods(ctx):
-    notes = " ".join(section.cox_models(ctx).notes)
-    for phrase in ("Efron", "Wald interval", "likelihood-ratio test", "p < 0.10", "Events per parameter",
-                   "not adjusted for multiplicity"):
+    table = section.cox_models(ctx)
+    notes = " ".join(table.notes)
+    for phrase in ("Efron", "Wald interval", "likelihood-ratio test", "pre-specified", "Events per parameter",
+                   "not adjusted for multiplicity", "no per-level Wald p"):
         assert phrase in notes, phrase
+    # One named test per column; the prefix pattern "Univariable <statistic>" is kept.
+    p_columns = [c for c in table.to_frame().columns if c.endswith(" p")]
+    assert p_columns == ["Univariable LR p", "Multivariable LR p"]
+    sensitivity = " ".join(section.cox_sensitivity(ctx).notes)
+    assert "p < 0.10" in sensitivity and "sensitivity analysis" in sensitivity
     ph_notes = " ".join(section.proportional_hazards(ctx).notes)
     assert "scaled Schoenfeld residuals" in ph_notes and "Kaplan–Meier time transform" in ph_notes
     assert "cox.zph" in ph_notes
@@ -372,8 +409,9 @@ def section_artifacts():
 
 def test_every_artifact_returns_a_table_or_figure(ctx):
     artifacts = section_artifacts()
-    assert set(artifacts) == {"fig-pfs-tdm1", "fig-pfs-resistance", "tbl-subgroup-medians", "tbl-cox",
-                              "tbl-ph", "fig-forest", "tbl-response-subgroups"}
+    assert set(artifacts) == {"fig-pfs-tdm1", "fig-pfs-resistance", "tbl-subgroup-medians", "tbl-rmst",
+                              "tbl-cox", "tbl-ph", "tbl-cox-sensitivity", "fig-forest",
+                              "tbl-response-subgroups"}
     for label, item in artifacts.items():
         built = item.build(ctx)
         assert isinstance(built, Figure if item.kind == "figure" else ReportTable), label
@@ -395,8 +433,11 @@ def test_facts_phrases(ctx, results):
         assert phrase == ("p < 0.001" if p == "<0.001" else f"p = {p}")
     assert "with prior T-DM1 benefit" in facts.tdm1_medians and "NR" not in facts.tdm1_medians
     assert facts.tdm1_hr.startswith("0.33 (95% CI 0.18–0.60")
-    assert facts.selected == "visceral metastasis"
-    assert facts.epv.startswith("16.0 events per estimated parameter")
+    assert facts.selected == "visceral metastasis"  # the screened sensitivity model
+    assert facts.covariates == "visceral metastasis and brain metastasis"  # the pre-specified model
+    assert facts.epv.startswith("12.0 events per estimated parameter (48 events, 4 parameters)")
+    assert facts.tdm1_hr.endswith("likelihood-ratio p < 0.001)")
+    assert facts.tdm1_rmst.startswith("3.0 months (95% CI 0.9–5.0) at 12 months and 7.5 months")
     assert facts.ph.startswith("gave a global p = ")
     assert facts.not_estimable == "every hazard ratio was estimable"
 
@@ -435,3 +476,44 @@ def test_counts_and_tests_scale_to_100k(ctx):
     assert response["orr_p"].between(0, 1).all()
     table = subgroup_tables.response_subgroup_table(response)
     assert isinstance(table, ReportTable)
+
+
+# ---------------------------------------------------------------------------------------------
+# One level order everywhere: the reference level first
+
+
+def test_reference_level_comes_first_in_every_table_and_figure(ctx):
+    def first_level(table: ReportTable, factor_row: str) -> str:
+        frame = table.to_frame()
+        header = frame.index[frame["Characteristic"] == factor_row][0]
+        return frame.loc[header + 1, "Characteristic"]
+
+    tables = {"medians": section.subgroup_medians(ctx), "cox": section.cox_models(ctx),
+              "response": section.response_subgroups(ctx)}
+    for variable, reference in subgroups.FACTORS.items():
+        expected = subgroup_tables.level_label(variable, reference)
+        for name, table in tables.items():
+            assert first_level(table, subgroup_tables.factor_label(variable)) == expected, (name, variable)
+    rmst = section.rmst(ctx)
+    for variable in subgroups.KEY_FACTORS:
+        reference = subgroups.FACTORS[variable]
+        assert first_level(rmst, subgroup_tables.factor_label(variable)) == \
+            subgroup_tables.level_label(variable, reference)
+        from analysis.report import style
+        assert next(iter(style.SUBGROUP_LEVELS[variable])) == reference  # KM curves and risk table
+    for split in subgroups.RESPONSE_SPLITS:
+        assert split.level == subgroups.FACTORS[split.variable], split.variable
+
+
+def test_notes_use_proper_plurals(ctx):
+    data = ctx.data.copy()
+    complete = [v for v in ("age_group", "hormone_receptor", "prior_pertuzumab") if data[v].notna().all()]
+    assert len(complete) >= 2
+    data.loc[data.index[:1], complete[0]] = None
+    data.loc[data.index[:2], complete[1]] = None
+    small_ctx = small_context(ctx, data)
+    notes = " ".join(section.cox_models(small_ctx).notes + section.subgroup_medians(small_ctx).notes
+                     + section.response_subgroups(small_ctx).notes)
+    assert "(s)" not in notes
+    assert f"{subgroup_tables.factor_label(complete[0])}: 1 patient with no recorded value" in notes
+    assert f"{subgroup_tables.factor_label(complete[1])}: 2 patients with no recorded value" in notes

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from analysis.report import style
 from analysis.report.context import ReportContext
 from analysis.report.report_table import ReportTable
 from analysis.report.sections import all_artifacts
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
-PNG_DPI = 300
+PNG_DPI = style.RASTER_DPI
 
 
 def export_supplement(ctx: ReportContext, out_dir: str | Path) -> list[Path]:
@@ -42,7 +43,7 @@ def export_supplement(ctx: ReportContext, out_dir: str | Path) -> list[Path]:
             written += list(result.save(stem))
         else:
             if ctx.synthetic:  # a figure file travels alone: it says so itself
-                result.text(0.005, 0.002, ctx.data_note, fontsize=6, color="#555555",
+                result.text(0.005, 0.002, ctx.data_note, fontsize=style.MIN_FONT_SIZE, color="#555555",
                             ha="left", va="bottom")
             for fmt in FIGURE_FORMATS:
                 path = stem.with_suffix(f".{fmt}")
@@ -53,6 +54,8 @@ def export_supplement(ctx: ReportContext, out_dir: str | Path) -> list[Path]:
                 written.append(path)
             plt.close(result)
         captions.append(f"- `{item.label}` ({item.section}): {ctx.caption(item.label)}")
+        if item.kind == "figure":
+            captions.append(f"  Alt text: {item.alt}")
     index = out / "captions.md"
     index.write_text("\n".join(captions) + "\n", encoding="utf-8")
     return written + [index]

@@ -1,7 +1,10 @@
-"""The register of the report's labelled tables and figures: label, caption, section, builder.
+"""The register of the report's labelled tables and figures: label, caption, alt text, section, builder.
 
-A section function is registered with `@artifact("fig-…", "caption")`; the notebooks (through
-`ReportContext.caption`), the captions list and the supplement export read this one register.
+A section function is registered with `@artifact("fig-…", "caption", alt="…")`; every figure
+needs its alt text (what a reader who cannot see it must know), kept here beside its caption.
+The notebooks (through `ReportContext.caption` and the `fig-alt` cell options written from this
+register by `python -m analysis alt-text`), the captions list and the supplement export read
+this one register.
 The section modules fill it when `analysis.report.sections` is imported.
 """
 
@@ -21,6 +24,7 @@ class Artifact:
     caption: str
     section: str
     build: Callable
+    alt: str = ""
 
     @property
     def kind(self) -> str:
@@ -30,16 +34,19 @@ class Artifact:
 _REGISTRY: dict[str, Artifact] = {}
 
 
-def artifact(label: str, caption: str) -> Callable[[Callable], Callable]:
-    """Register a section function as the table or figure `label` with its caption."""
+def artifact(label: str, caption: str, alt: str = "") -> Callable[[Callable], Callable]:
+    """Register a section function as the table or figure `label` with its caption (and, for a
+    figure, its alt text)."""
     if not label.startswith(("fig-", "tbl-")) or "_" in label:
         raise ValueError(f"label {label!r} must start with fig- or tbl- and contain no underscore")
+    if label.startswith("fig-") and not alt.strip():
+        raise ValueError(f"figure {label!r} needs alt text (alt=...)")
 
     def register(function: Callable) -> Callable:
         if label in _REGISTRY and _REGISTRY[label].build is not function:
             raise ValueError(f"label {label!r} registered twice")
         section = function.__module__.rsplit(".", 1)[-1]
-        _REGISTRY[label] = Artifact(label, caption, section, function)
+        _REGISTRY[label] = Artifact(label, caption, section, function, alt)
         return function
 
     return register

@@ -106,6 +106,10 @@ class ReportContext:
             raise ValueError("a caption needs text")
         return Phrase(f"{text} {self.data_note}".strip())
 
+    def alt(self, label: str) -> Phrase:
+        """The alt text of a labelled figure, from the register (analysis.report.artifacts)."""
+        return Phrase(find_artifact(label).alt)
+
     def caption(self, label: str) -> Phrase:
         """The caption of a labelled table or figure, with the data note appended."""
         return self.captioned(find_artifact(label).caption)

@@ -38,6 +38,7 @@ from . import style
 from .tables import (
     fmt_p_phrase as format_p,  # one p-value format for text, tables and figures
 )
+from .tables import plural
 
 MONTHS_LABEL = "Months since first TKI dose"
 ALL_PATIENTS = "All patients"
@@ -46,6 +47,35 @@ FOREST_COLUMNS = ["variable", "level", "reference", "n", "events", "hr", "lower"
 FLOW_STAGES = ("screened", "excluded", "analysed")
 #: Figures at least this wide (inches) put the KM legend in two columns; narrower ones in one.
 WIDE_FIGURE_INCHES = 5.0
+#: Kaplan–Meier tails: a curve and its band stop where fewer than this fraction of the group's
+#: patients remain at risk (estimates there rest on a handful of patients; Pocock et al. 2002).
+KM_MIN_AT_RISK_FRACTION = 0.10
+_FRACTION_WORDS = {0.05: "one in twenty", 0.1: "one in ten", 0.2: "one in five", 0.25: "one in four"}
+#: The rule in words, for captions and alt text (words, so captions type no number).
+KM_TAIL_RULE = (f"Each curve and its band stop at the last time at which at least "
+                f"{_FRACTION_WORDS.get(KM_MIN_AT_RISK_FRACTION, f'{KM_MIN_AT_RISK_FRACTION:.0%}')} "
+                f"of the group's patients remain at risk, so no curve runs on over a handful of patients.")
+
+
+def km_alt_text(groups: str | None = None) -> str:
+    """Alt text of a Kaplan–Meier figure (what it shows; the values are in the text and tables)."""
+    curves = (f"one step curve per level of {groups}, each in its own colour" if groups
+              else "one step curve for all patients")
+    return (f"Kaplan–Meier plot of progression-free survival in percent against months since the "
+            f"first TKI dose: {curves}, with a shaded 95% confidence band, tick marks at censored "
+            f"times and dashed guides at the median; the legend gives patients, events and the "
+            f"median{' of each group and the log-rank p' if groups else ''}. Below the plot, the "
+            f"numbers at risk at each tick of the time axis. {KM_TAIL_RULE}")
+
+
+def km_tail_cutoff(time: ArrayLike, fraction: float = KM_MIN_AT_RISK_FRACTION) -> float:
+    """The last time at which at least ``fraction`` of the patients are still at risk (observed
+    time >= t): where a curve drawn under the tail rule stops."""
+    t = np.sort(np.asarray(time, dtype=float))
+    if t.size == 0:
+        return 0.0
+    keep = max(int(math.ceil(fraction * t.size - 1e-9)), 1)
+    return float(t[t.size - keep])
 
 
 # ------------------------------------------------------------------------------ shared helpers
@@ -65,7 +95,7 @@ def _add_note(fig: Figure, note: str | None) -> None:
         return
     width_chars = int(fig.get_figwidth() * 72 / (style.SMALL_FONT_SIZE * 0.52))
     wrapped = "\n".join(textwrap.fill(part, width_chars) for part in note.split("\n"))
-    fig.supxlabel(wrapped, x=0.005, ha="left", fontsize=style.SMALL_FONT_SIZE - 0.5,
+    fig.supxlabel(wrapped, x=0.005, ha="left", fontsize=style.SMALL_FONT_SIZE,
                   color="#333333", linespacing=1.3)
 
 
@@ -129,7 +159,7 @@ def _risk_font_size(table: pd.DataFrame, axes_width_in: float) -> float:
     """Largest font (<= the small size, >= 5 pt) at which the widest count fits between two ticks."""
     spacing_pt = axes_width_in * 72 / max(len(table.columns) - 1, 1)
     widest = max(len(str(int(v))) for v in table.to_numpy().ravel())
-    return float(np.clip(0.85 * spacing_pt / (0.6 * widest), 5.0, style.SMALL_FONT_SIZE))
+    return float(np.clip(0.85 * spacing_pt / (0.6 * widest), style.MIN_FONT_SIZE, style.SMALL_FONT_SIZE))
 
 
 def _steps_post(x: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -156,8 +186,10 @@ def _legend_above(ax, curves: list, aux: list, title: str | None, two_columns: b
 
 def _draw_risk_table(ax, table: pd.DataFrame, labels: list[str], colours: list[str],
                      font_size: float) -> None:
-    """Numbers at risk as text under the plot, one coloured row per group, at the plot's ticks."""
+    """Numbers at risk as text under the plot, one row per group in its colour darkened to a
+    readable contrast (style.text_colour), at the plot's ticks."""
     ticks = table.columns.to_numpy(dtype=float)
+    colours = [style.text_colour(c) for c in colours]
     for row, (counts, colour) in enumerate(zip(table.to_numpy(), colours)):
         for tick, count in zip(ticks, counts):
             ax.text(tick, row, str(int(count)), ha="center", va="center", color=colour,
@@ -231,7 +263,9 @@ def km_figure(
         for level, label, colour in zip(levels, labels, colours):
             mask = (values == level).to_numpy()
             km = kaplan_meier(t[mask], e[mask])
+            cutoff = km_tail_cutoff(t[mask])
             steps = km.step_frame()
+            steps = steps[steps["time"] <= cutoff]
             band_x, band_lower = _steps_post(steps["time"], steps["lower"])
             _, band_upper = _steps_post(steps["time"], steps["upper"])
             ax.fill_between(band_x, 100 * band_lower, 100 * band_upper, color=colour,
@@ -239,10 +273,11 @@ def km_figure(
             (line,) = ax.step(steps["time"], 100 * steps["survival"], where="post", color=colour,
                               linewidth=1.3)
             censored = km.censor_times()
+            censored = censored[censored["time"] <= cutoff]
             ax.plot(censored["time"], 100 * censored["survival"], linestyle="none", marker="|",
                     markersize=4.5, markeredgewidth=0.9, color=colour)
             median = median_brookmeyer_crowley(t[mask], e[mask]).estimate
-            if median is not None:
+            if median is not None and median <= cutoff:
                 medians.append((median, colour))
             prefix = "N" if groups is None else "n"
             summary = f"{prefix} = {km.n:,}, {km.events:,} events, median {_months(median)}"
@@ -278,16 +313,33 @@ def km_figure(
 
         missing = int(values.isna().sum())
         notes = [note] if note else []
+        if groups is not None and len(levels) == 1:
+            factor = style.lower_first(style.factor_label(variable or "group"))
+            notes.append(f"All {plural(len(values) - missing, 'patient')} with a recorded {factor} are "
+                         f"in one level ({labels[0]}): there is no comparison, and the log-rank test "
+                         "is not estimable.")
         if missing:
-            factor = style.factor_label(variable or "group").lower()
-            notes.append(f"{missing:,} patient(s) with no recorded {factor} not shown.")
+            factor = style.lower_first(style.factor_label(variable or "group"))
+            notes.append(f"{plural(missing, 'patient')} with no recorded {factor} not shown.")
         _add_note(fig, "\n".join(notes) or None)
     return fig
 
 
 # ------------------------------------------------------------------------------ swimmer plot
 SWIMMER_COLUMNS = ["sequence", "treatment_months", "best_overall_response", "pfs_months", "progressed",
-                   "on_treatment_at_cutoff"]
+                   "on_treatment_at_cutoff", "treatment_end_reason"]
+#: How the swimmer plot marks why each treatment ended (analysis.study.derive.treatment_end_reason):
+#: reason -> (marker, filled, legend label). Every bar ends in exactly one of these.
+END_MARKERS: dict[str, tuple[str, bool, str]] = {
+    "progression": ("|", True, "Stopped: progression"),
+    "toxicity": ("X", True, "Stopped: toxicity"),
+    "death": ("s", True, "Stopped: death"),
+    "other": ("o", False, "Stopped: other reason"),
+    "ongoing": (">", True, "Ongoing at data cut-off"),
+}
+SWIMMER_PROGRESSION_NOTE = ("A diamond marks documented progression (RECIST 1.1). A diamond past "
+                            "the end of its bar is progression found at a later assessment, after "
+                            "the TKI had been stopped for another reason.")
 
 
 def swimmer_sample(dataset: pd.DataFrame, max_patients: int = 100) -> pd.DataFrame:
@@ -315,12 +367,15 @@ def swimmer_figure(
     note: str | None = None,
     figsize: tuple[float, float] | None = None,
 ) -> Figure:
-    """Time on TKI per patient (bar, coloured by best overall response), progression and ongoing treatment.
+    """Time on TKI per patient (bar, coloured by best overall response), why it ended, and progression.
 
-    One bar per patient labelled by ``sequence``, longest at the top; a black diamond marks
-    progression (at ``pfs_months`` when ``progressed`` = 1), an arrow the patients still on the TKI
-    at the data cut-off. Above ``max_patients`` patients a deterministic sample is shown
-    (``swimmer_sample``) and the note says so.
+    One bar per patient labelled by ``sequence``, longest at the top. Every bar ends in a marker
+    for why the TKI ended (END_MARKERS: progression, toxicity, death, other reason, or an arrow
+    when ongoing at the cut-off); a black diamond marks progression (at ``pfs_months`` when
+    ``progressed`` = 1), which can lie past the bar when it was found after the TKI was stopped.
+    Above ``max_patients`` patients a deterministic sample is shown (``swimmer_sample``) and the
+    note says so. Sequence labels are at least style.MIN_FONT_SIZE; when rows are too close for
+    that, every second (third, ...) patient is labelled.
     """
     _require(dataset, SWIMMER_COLUMNS, "swimmer_figure")
     shown = swimmer_sample(dataset, max_patients)
@@ -329,33 +384,46 @@ def swimmer_figure(
     months = shown["treatment_months"].to_numpy(dtype=float)
     response = shown["best_overall_response"].astype(str).to_numpy()
     bar_colours = pd.Series(response).map(style.RESPONSE_COLOURS).fillna(style.LIGHT_GREY).to_numpy()
+    reasons = shown["treatment_end_reason"].astype(str).to_numpy()
+    unknown = sorted(set(reasons) - set(END_MARKERS))
+    if unknown:
+        raise ValueError(f"swimmer_figure: unknown treatment_end_reason {unknown}; expected {list(END_MARKERS)}")
 
     width = figsize[0] if figsize else style.REPORT_WIDTH_INCHES
-    height = figsize[1] if figsize else float(np.clip(1.3 + 0.1 * count, 2.8, 9.6))
-    row_pt = (height - 1.3) * 72 / max(count, 1)
-    label_size = float(np.clip(0.85 * row_pt, 4.5, style.SMALL_FONT_SIZE))
+    height = figsize[1] if figsize else float(np.clip(1.9 + 0.115 * count, 3.0, 9.6))
+    row_pt = (height - 1.9) * 72 / max(count, 1)
+    label_every = max(1, int(math.ceil(style.MIN_FONT_SIZE / (0.9 * row_pt))))
+    label_size = float(np.clip(0.9 * row_pt * label_every, style.MIN_FONT_SIZE, style.SMALL_FONT_SIZE))
     end = max(float(np.nanmax(np.r_[months, shown["pfs_months"].to_numpy(dtype=float)])), ticks_every)
-    xmax = ticks_every * math.ceil(end * 1.04 / ticks_every)
+    xmax = ticks_every * math.ceil(end * 1.06 / ticks_every)
 
     fig = _new_figure(width, height)
     with style.figure_style():
         ax = fig.add_subplot()
         ax.barh(y, months, height=0.72, color=bar_colours, linewidth=0)
+        marker_pt = float(np.clip(row_pt * 0.6, 2.5, 5.5))
         progressed = shown["progressed"].to_numpy() == 1
-        marker_size = float(np.clip(row_pt * 0.55, 2.5, 5.0)) ** 2
         ax.scatter(shown["pfs_months"].to_numpy(dtype=float)[progressed], y[progressed], marker="D",
-                   s=marker_size * 0.8, color="black", linewidths=0, zorder=3)
-        ongoing = shown["on_treatment_at_cutoff"].to_numpy() == 1
-        ax.scatter(months[ongoing] + 0.012 * xmax, y[ongoing], marker=">", s=marker_size * 1.1,
-                   color="black", linewidths=0, zorder=3)
+                   s=(marker_pt * 0.9) ** 2, color="black", linewidths=0, zorder=4)
+        for reason, (marker, filled, _) in END_MARKERS.items():
+            at = reasons == reason
+            if not at.any():
+                continue
+            offset = 0.012 * xmax if reason == "ongoing" else 0.0
+            colours = ({"color": "#222222"} if marker == "|" else
+                       {"facecolors": "#222222" if filled else "white", "edgecolors": "#222222"})
+            ax.scatter(months[at] + offset, y[at], marker=marker, s=(marker_pt * 1.1) ** 2, zorder=3,
+                       linewidths=1.2 if marker == "|" else 0.7, **colours)
 
         ax.set_ylim(-0.7, count - 0.3)
-        ax.yaxis.set_major_locator(FixedLocator(y))
-        ax.set_yticklabels(shown["sequence"].astype(int).astype(str), fontsize=label_size)
+        labelled = y[::label_every]
+        ax.yaxis.set_major_locator(FixedLocator(labelled))
+        ax.set_yticklabels(shown["sequence"].astype(int).astype(str).to_numpy()[::label_every],
+                           fontsize=label_size)
         ax.tick_params(axis="y", length=0, pad=2)
         ax.spines["left"].set_visible(False)
         ax.set_xlim(0, xmax)
-        step = ticks_every if xmax / ticks_every <= 24 else 2 * ticks_every
+        step = ticks_every if xmax / ticks_every <= 16 else 2 * ticks_every
         ax.xaxis.set_major_locator(MultipleLocator(step))
         ax.set_xlabel(MONTHS_LABEL)
         ax.set_ylabel("Patient (study sequence number)")
@@ -367,15 +435,22 @@ def swimmer_figure(
                    for c in present]
         if progressed.any():
             handles.append(Line2D([], [], linestyle="none", marker="D", markersize=4, color="black",
-                                  markeredgewidth=0, label="Progression"))
-        if ongoing.any():
-            handles.append(Line2D([], [], linestyle="none", marker=">", markersize=5, color="black",
-                                  markeredgewidth=0, label="On TKI at data cut-off"))
+                                  markeredgewidth=0, label="Progression (RECIST 1.1)"))
+        for reason, (marker, filled, label) in END_MARKERS.items():
+            if (reasons == reason).any():
+                handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=5,
+                                      markerfacecolor="#222222" if filled else "white",
+                                      markeredgecolor="#222222",
+                                      markeredgewidth=1.2 if marker == "|" else 0.7, label=label))
         ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.005), ncols=3,
-                  title="Best overall response", alignment="left", borderaxespad=0.0,
-                  handlelength=1.2, columnspacing=1.2)
+                  title="Bar: best overall response. Marker at the end of the bar: why the TKI ended",
+                  alignment="left", borderaxespad=0.0, handlelength=1.2, columnspacing=1.2)
 
         notes = []
+        if progressed.any():
+            notes.append(SWIMMER_PROGRESSION_NOTE)
+        if label_every > 1:
+            notes.append(f"Every {_ordinal(label_every)} patient is labelled.")
         if count < total:
             notes.append(f"Showing {count:,} of {total:,} patients, sampled at evenly spaced ranks of time "
                          f"on treatment (1 in about {total / count:,.0f}; shortest and longest included).")
@@ -385,13 +460,21 @@ def swimmer_figure(
     return fig
 
 
+def _ordinal(n: int) -> str:
+    """2 -> 'second', 3 -> 'third', ...; digits with a suffix beyond ten."""
+    words = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh",
+             8: "eighth", 9: "ninth", 10: "tenth"}
+    return words.get(n, f"{n}th")
+
+
 # ------------------------------------------------------------------------------ forest plot
 def _forest_rows(frame: pd.DataFrame, labels: Mapping[str, str] | None) -> pd.DataFrame:
     """One display row per factor (header) and per level, in the order of the table, with its texts."""
     labels = dict(labels or {})
     rows = []
     for variable in pd.unique(frame["variable"]):
-        rows.append({"label": labels.get(variable, style.factor_label(variable)), "header": True})
+        rows.append({"label": labels.get(variable, style.factor_label(variable)), "header": True,
+                     "variable": variable})
         for record in frame[frame["variable"] == variable].to_dict("records"):
             rows.append({**record, "label": style.level_label(variable, record["level"]), "header": False})
     out = pd.DataFrame(rows)
@@ -404,8 +487,15 @@ def _forest_rows(frame: pd.DataFrame, labels: Mapping[str, str] | None) -> pd.Da
     out["hr_text"] = np.select(
         [out["header"], out["reference"], ~out["estimable"]], ["", "Reference", "not estimable"],
         [f"{h:.2f} ({lo:.2f}–{up:.2f})" for h, lo, up in zip(hr, lower, upper)])
-    out["p_text"] = [format_p(v, prefix="") if ok and np.isfinite(v) else ""
-                     for v, ok in zip(p, out["estimable"])]
+    if "p_overall" in out:  # one test per factor (likelihood ratio), on the factor's row
+        by_factor = frame.groupby("variable", sort=False)["p_overall"].first()
+        single = frame.groupby("variable", sort=False)["level"].count() < 2
+        out["p_text"] = [
+            ("—" if single.get(v, False) else format_p(by_factor.get(v, np.nan), prefix=""))
+            if header else "" for v, header in zip(out["variable"].fillna(out["label"]), out["header"])]
+    else:  # per-level Wald p, when the caller has no factor test
+        out["p_text"] = [format_p(v, prefix="") if ok and np.isfinite(v) else ""
+                         for v, ok in zip(p, out["estimable"])]
     return out
 
 
@@ -432,9 +522,12 @@ def forest_figure(
     """Forest plot of a Cox table (variable, level, reference, n, events, hr, lower, upper, p).
 
     Text columns on the left (factor and level, n, events, HR with 95% CI), the estimates on a log
-    axis with a line at 1 and squares sized by events, p on the right. Reference levels read
+    axis with a line at 1 and squares sized by events, p on the right: with a ``p_overall``
+    column (analysis.stats.cox.univariable_cox) the likelihood-ratio p of each factor on its
+    factor row, headed "LR p", else the Wald p per level, headed "Wald p". Reference levels read
     'Reference' without a marker; a NaN hazard ratio reads 'not estimable'. Intervals running past
-    the axis end in an arrow. ``labels`` renames factors (default: style.FACTOR_LABELS).
+    the axis end in an arrow. ``labels`` renames factors (default: style.FACTOR_LABELS). Drawn at
+    the report width (style.REPORT_WIDTH_INCHES) with every text at style.SMALL_FONT_SIZE.
     """
     _require(frame, FOREST_COLUMNS, "forest_figure")
     rows = _forest_rows(frame, labels)
@@ -452,8 +545,9 @@ def forest_figure(
               _text_width_pt([*rows["hr_text"], "HR (95% CI)"], size, bold=True)]
     right_edges = np.cumsum(widths) + gap * np.arange(4)
     text_in = (right_edges[-1] + 4) / 72
-    p_in = (_text_width_pt([*rows["p_text"], "p"], size) + gap) / 72
-    width = figsize[0] if figsize else style.DOUBLE_COLUMN_INCHES
+    p_heading = "LR p" if "p_overall" in frame else "Wald p"
+    p_in = (_text_width_pt([*rows["p_text"], p_heading], size, bold=True) + gap) / 72
+    width = figsize[0] if figsize else style.REPORT_WIDTH_INCHES
     plot_in = max(width - text_in - p_in - 0.25, 1.5)
     height = figsize[1] if figsize else 0.75 + 0.19 * (count + 1)
     positions = right_edges / right_edges[-1] * (1 - 4 / 72 / text_in)
@@ -473,13 +567,14 @@ def forest_figure(
         ax_text.text(0.0, -1, "Factor", ha="left", **heading)
         for x, text in zip(positions[1:], ("n", "Events", "HR (95% CI)")):
             ax_text.text(x, -1, text, ha="right", **heading)
-        ax_p.text(0.1, -1, "p", ha="left", **heading)
+        ax_p.text(0.1, -1, p_heading, ha="left", **heading)
         for axis in (ax_text, ax, ax_p):
             axis.axhline(-0.5, color="#222222", linewidth=0.6, clip_on=False)
 
         for row_y, row in zip(y, rows.itertuples(index=False)):
             if row.header:
                 ax_text.text(0.0, row_y, row.label, ha="left", va="center", fontsize=size, fontweight="bold")
+                ax_p.text(0.1, row_y, row.p_text, ha="left", va="center", fontsize=size)
                 continue
             ax_text.text(8 / 72 / text_in, row_y, row.label, ha="left", va="center", fontsize=size)
             ax_text.text(positions[1], row_y, row.n_text, ha="right", va="center", fontsize=size)
@@ -517,9 +612,9 @@ def forest_figure(
         ax.tick_params(axis="y", left=False, labelleft=False)
         ax.spines["left"].set_visible(False)
         ax.set_xlabel(xlabel)
-        side = dict(transform=ax.get_yaxis_transform(), va="center", fontsize=size - 0.5, color="#555555")
-        ax.text(0.02, -1, "← lower hazard", ha="left", **side)
-        ax.text(0.98, -1, "higher hazard →", ha="right", **side)
+        side = dict(transform=ax.get_yaxis_transform(), va="center", fontsize=size, color="#555555")
+        ax.text(0.02, -1, "← lower", ha="left", **side)
+        ax.text(0.98, -1, "higher →", ha="right", **side)
     return fig
 
 
@@ -569,7 +664,7 @@ def adverse_event_figure(
         total = counts.sum(axis=1)
         for row, (n, pct) in enumerate(zip(total, left)):
             ax.text(pct + 0.8, row, f"{int(n):,} ({pct:.1f}%)", va="center", ha="left",
-                    fontsize=style.SMALL_FONT_SIZE - 0.5)
+                    fontsize=style.SMALL_FONT_SIZE)
         ax.set_ylim(count - 0.5, -0.5)
         ax.yaxis.set_major_locator(FixedLocator(y))
         ax.set_yticklabels(terms)

@@ -17,12 +17,19 @@ import seaborn
 
 # ---------------------------------------------------------------------------------- sizes
 SINGLE_COLUMN_INCHES = 3.5  # 89 mm
-DOUBLE_COLUMN_INCHES = 7.2  # 183 mm
-#: Default width of the report's figures: fits the report's text block without rescaling.
-REPORT_WIDTH_INCHES = 6.0
+DOUBLE_COLUMN_INCHES = 7.2  # 183 mm (journal use only: wider than the report's text block)
+#: The report's text width (about 6.0 in, 152 mm): no figure of the report is wider.
+TEXT_WIDTH_INCHES = 6.0
+#: Width every report figure is drawn at: its final printed size. A little under the text width,
+#: so the saved file (tight bounding box plus its padding) never exceeds it and is not shrunk.
+REPORT_WIDTH_INCHES = 5.9
 
 BASE_FONT_SIZE = 8.0  # points at the printed size; journals ask for 6-9 pt
-SMALL_FONT_SIZE = 7.0  # tick labels, notes, risk-table numbers
+SMALL_FONT_SIZE = 7.5  # tick labels, notes, risk-table numbers
+#: No text of any figure is smaller than this at the printed size (tests/test_figures.py).
+MIN_FONT_SIZE = 7.0
+#: Raster output resolution (PNG in Word and the supplement): print quality.
+RASTER_DPI = 300
 
 # --------------------------------------------------------------------------------- colours
 #: The eight Okabe–Ito colours.
@@ -82,15 +89,16 @@ FACTOR_LABELS: dict[str, str] = {
     "centre": "Centre",
 }
 
-#: The pre-specified subgroups: level -> (label, colour), in the order they are drawn.
+#: The key subgroups: level -> (label, colour), in the order they are drawn: the reference level
+#: first, as in every table (analysis.stats.subgroup_analysis.FACTORS).
 SUBGROUP_LEVELS: dict[str, dict[str, tuple[str, str]]] = {
     "tdm1_benefit": {
-        "yes": ("T-DM1 benefit", OKABE_ITO["blue"]),
         "no": ("No T-DM1 benefit", OKABE_ITO["orange"]),
+        "yes": ("T-DM1 benefit", OKABE_ITO["blue"]),
     },
     "trastuzumab_resistance": {
-        "acquired": ("Acquired", OKABE_ITO["bluish_green"]),
         "primary": ("Primary", OKABE_ITO["reddish_purple"]),
+        "acquired": ("Acquired", OKABE_ITO["bluish_green"]),
     },
 }
 
@@ -109,6 +117,14 @@ def factor_label(variable: str) -> str:
         return FACTOR_LABELS[variable]
     text = str(variable).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+def lower_first(text: str) -> str:
+    """'Prior T-DM1 benefit' -> 'prior T-DM1 benefit' for running text; acronyms ('TKI', 'ECOG') kept."""
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[:2].isupper():
+        return text
+    return text[:1].lower() + text[1:]
 
 
 def level_label(variable: str | None, level: object) -> str:
@@ -131,6 +147,33 @@ def group_colours(variable: str | None, levels: Sequence[object]) -> dict[object
     for level in levels:
         colours[level] = known[str(level)][1] if str(level) in known else next(unnamed, NEUTRAL_GREY)
     return colours
+
+
+# ------------------------------------------------------------------------------ contrast
+#: WCAG 2 minimum contrast of normal text against its background (AA).
+MIN_TEXT_CONTRAST = 4.5
+
+
+def contrast_ratio(foreground: str, background: str = "#FFFFFF") -> float:
+    """WCAG 2 contrast ratio of two colours, from 1 (same) to 21 (black on white)."""
+    def luminance(colour: str) -> float:
+        channels = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+                    for c in mpl.colors.to_rgb(colour)]
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_colour(colour: str, background: str = "#FFFFFF", minimum: float = MIN_TEXT_CONTRAST) -> str:
+    """The colour itself when it reads as text on the background, else the same hue darkened
+    (mixed with black) just enough to reach the minimum contrast (orange #E69F00 -> #8A5F00)."""
+    rgb = mpl.colors.to_rgb(colour)
+    for step in range(0, 101):
+        shade = tuple(c * (1 - step / 100) for c in rgb)
+        if contrast_ratio(mpl.colors.to_hex(shade), background) >= minimum:
+            return mpl.colors.to_hex(shade).upper()
+    return "#000000"
 
 
 # ------------------------------------------------------------------------------ rcParams
@@ -167,9 +210,11 @@ def project_rc() -> dict[str, object]:
         "legend.frameon": False,
         "lines.linewidth": 1.2,
         "patch.linewidth": 0.5,
-        "figure.dpi": 150,
+        # Quarto's fig-dpi sets figure.dpi before a chapter runs and apply_style() runs after it,
+        # so this value is the resolution of every raster figure in Word and HTML.
+        "figure.dpi": RASTER_DPI,
         "figure.facecolor": "white",
-        "savefig.dpi": 300,
+        "savefig.dpi": RASTER_DPI,
         "savefig.bbox": "tight",
         "savefig.pad_inches": 0.03,
         "savefig.facecolor": "white",

@@ -98,6 +98,19 @@ def fmt_count(n: int, small_cell_threshold: int | None = None) -> str:
     return str(n)
 
 
+def plural(n: int, word: str, plural_form: str | None = None) -> str:
+    """'1 patient', '2 patients', '1,234 patients': a count with its noun in the right number."""
+    return f"{int(n):,} {word if int(n) == 1 else (plural_form or word + 's')}"
+
+
+def fmt_patients(n: int, small_cell_threshold: int | None = None) -> str:
+    """A patient count for table notes: '1 patient', '3 patients', '<5 patients' when suppressed."""
+    count = fmt_count(n, small_cell_threshold)
+    if count.startswith("<"):
+        return f"{count} patients"
+    return plural(int(n), "patient")
+
+
 def fmt_n_pct(n: int, total: int, digits: int = 1, small_cell_threshold: int | None = None) -> str:
     """Count and percentage of `total`: (36, 66) -> "36 (54.5)"; a suppressed count shows no %."""
     if total <= 0:

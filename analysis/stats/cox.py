@@ -49,7 +49,7 @@ class CoxResult:
     hazard ratio is not estimable (reported as NaN), a low events-per-variable ratio. ``lr_*`` is
     the likelihood-ratio test against the null model; ``design``/``terms`` hold the dummy coding
     (factor -> its columns) used by proportional_hazards_test; ``selected``, ``selection`` and
-    ``events_per_variable`` are filled by multivariable_cox.
+    ``events_per_variable`` are filled by prespecified_cox and screened_cox.
     """
 
     table: pd.DataFrame
@@ -111,18 +111,19 @@ def _dummy_coding(
     notes: list[str] = []
     for variable, reference in factors.items():
         present = sorted(set(labels[variable]))
+        levels[variable] = level_order(analysed[variable], reference)
+        if len(present) < 2:
+            only = present[0] if present else "none"
+            notes.append(f"{variable}: every analysed patient is in one level ({only!r}), so it has "
+                         "no comparison; factor omitted (hazard ratio not estimable)")
+            continue
         if reference not in present:
             raise ValueError(
                 f"reference level {reference!r} of {variable!r} not among analysed values {present}"
             )
-        levels[variable] = level_order(analysed[variable], reference)
-        if len(present) < 2:
-            notes.append(
-                f"{variable}: only one level ({reference!r}) among analysed patients; factor omitted"
-            )
     columns = {
         dummy_column(v, level): (labels[v] == level).astype(float).to_numpy()
-        for v, levs in levels.items()
+        for v, levs in levels.items() if len(levs) > 1
         for level in levs[1:]
     }
     design = pd.DataFrame(columns, index=analysed.index)
@@ -180,7 +181,10 @@ def _not_estimable(
     """Dummy columns whose hazard ratio is infinite or zero (monotone likelihood), with the reason."""
     reasons: dict[str, str] = {}
     events = design[event].to_numpy()
-    for variable, (reference, *others) in levels.items():
+    for variable, level_list in levels.items():
+        if len(level_list) < 2:
+            continue
+        reference, *others = level_list
         columns = [dummy_column(variable, level) for level in others]
         in_reference = (design[columns].to_numpy() == 0).all(axis=1)
         reference_has_events = events[in_reference].sum() > 0
@@ -231,12 +235,14 @@ def _level_table(
     rows = []
     events = data[event].to_numpy()
     for variable, level_list in levels.items():
+        single = len(level_list) < 2  # omitted from the model: no comparison, no reference row
         for i, level in enumerate(level_list):
             in_level = (labels[variable] == level).to_numpy()
+            reference = i == 0 and not single
             row = {
-                "variable": variable, "level": level, "reference": i == 0,
+                "variable": variable, "level": level, "reference": reference,
                 "n": int(in_level.sum()), "events": int(events[in_level].sum()),
-                "hr": 1.0 if i == 0 else np.nan, "lower": np.nan, "upper": np.nan, "p": np.nan,
+                "hr": 1.0 if reference else np.nan, "lower": np.nan, "upper": np.nan, "p": np.nan,
             }
             column = dummy_column(variable, level)
             if i > 0 and fitter is not None and column not in not_estimable:
@@ -272,7 +278,8 @@ def cox_model(
     notes: list[str] = []
     if excluded:
         detail = ", ".join(f"{c}: {n}" for c, n in missing_by_column.items())
-        notes.append(f"{excluded} patient(s) excluded for missing values ({detail})")
+        patients = "1 patient" if excluded == 1 else f"{excluded} patients"
+        notes.append(f"{patients} excluded for missing values ({detail})")
 
     labels, levels, design, level_notes = _dummy_coding(analysed, factors, duration, event)
     notes.extend(level_notes)
@@ -333,7 +340,39 @@ def univariable_cox(
     return stacked
 
 
-def multivariable_cox(
+def _record_events_per_parameter(result: CoxResult, selected: list[str]) -> CoxResult:
+    """Set ``selected`` and ``events_per_variable`` (events / estimated parameters) of a fitted
+    multivariable model, with a warning when it is below EPV_MINIMUM."""
+    n_parameters = sum(len(columns) for columns in result.terms.values())
+    result.selected = selected
+    result.events_per_variable = result.events / n_parameters if n_parameters else None
+    if result.events_per_variable is not None and result.events_per_variable < EPV_MINIMUM:
+        result.warnings.append(
+            f"{result.events_per_variable:.1f} events per parameter ({result.events} events, "
+            f"{n_parameters} parameters), below {EPV_MINIMUM:.0f}: the multivariable estimates may be "
+            f"unstable and optimistic (Peduzzi et al. 1995)"
+        )
+    return result
+
+
+def prespecified_cox(
+    data: pd.DataFrame,
+    factors: dict[str, str],
+    duration: str = "pfs_months",
+    event: str = "pfs_event",
+    conf_level: float = 0.95,
+) -> CoxResult:
+    """The pre-specified multivariable Cox model: exactly ``factors`` {column: reference}, no selection.
+
+    Complete cases over the factors; ``selected`` lists the factors and ``events_per_variable``
+    the events per estimated parameter (warning below 10). A factor with one observed level is
+    left out with a warning (cox_model), so the model still fits.
+    """
+    result = cox_model(data, dict(factors), duration, event, conf_level)
+    return _record_events_per_parameter(result, list(factors))
+
+
+def screened_cox(
     data: pd.DataFrame,
     key_factors: dict[str, str],
     candidate_factors: dict[str, str],
@@ -345,8 +384,10 @@ def multivariable_cox(
 ) -> CoxResult:
     """Cox model with the key factors plus every candidate whose univariable p_overall < threshold.
 
+    A sensitivity analysis only (selection on univariable p biases the estimates).
     ``univariable`` may pass the table of `univariable_cox` already computed on the same data
-    (it must cover the candidates), so the selection does not refit those models. Records ``selected`` (factors in the model), ``selection`` (each candidate's univariable
+    (it must cover the candidates), so the selection does not refit those models. Records
+    ``selected`` (factors in the model), ``selection`` (each candidate's univariable
     likelihood-ratio p and whether it entered) and ``events_per_variable`` (events / dummy
     parameters), with a warning when it is below 10. Uses complete cases over the selected factors.
     """
@@ -360,18 +401,8 @@ def multivariable_cox(
     ).assign(selected=lambda d: d["p_overall"] < threshold)
     chosen = {v: candidates[v] for v in selection.loc[selection["selected"], "variable"]}
     result = cox_model(data, {**key_factors, **chosen}, duration, event, conf_level)
-
-    n_parameters = sum(len(columns) for columns in result.terms.values())
-    result.selected = list(key_factors) + list(chosen)
     result.selection = selection
-    result.events_per_variable = result.events / n_parameters if n_parameters else None
-    if result.events_per_variable is not None and result.events_per_variable < EPV_MINIMUM:
-        result.warnings.append(
-            f"{result.events_per_variable:.1f} events per parameter ({result.events} events, "
-            f"{n_parameters} parameters), below {EPV_MINIMUM:.0f}: the multivariable estimates may be "
-            f"unstable and optimistic (Peduzzi et al. 1995)"
-        )
-    return result
+    return _record_events_per_parameter(result, list(key_factors) + list(chosen))
 
 
 # ---------------------------------------------------------------------------------------------

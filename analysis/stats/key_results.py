@@ -48,17 +48,35 @@ def data_fingerprint(study: StudyData) -> str:
 
 
 def subgroup_result(dataset: pd.DataFrame, column: str, level: str, reference: str) -> dict:
-    """HR (Cox, Efron), log-rank p and medians for one two-level subgroup factor."""
-    model = cox_model(dataset, {column: reference})
-    row = model.table[(model.table["variable"] == column) & (model.table["level"] == level)].iloc[0]
-    test = logrank_test(dataset["pfs_months"], dataset["pfs_event"], dataset[column])
+    """HR (Cox, Efron), log-rank p and medians for one two-level subgroup factor.
+
+    When the patients are not in both levels (e.g. every patient benefited from T-DM1), the
+    comparison is not estimable: ``estimable`` is false, ``reason`` says why, and hr, ci and
+    logrank_p are null; the medians of the levels present are still given.
+    """
+    recorded = dataset[column].dropna()
+    counts = {value: int((recorded == value).sum()) for value in (level, reference)}
     medians = {}
     for value in (level, reference):
         part = dataset[dataset[column] == value]
-        medians[value] = _num(median_brookmeyer_crowley(part["pfs_months"], part["pfs_event"]).estimate)
-    return {"level": level, "reference": reference, "hr": _num(row["hr"]),
-            "ci": [_num(row["lower"]), _num(row["upper"])], "logrank_p": _num(test.p),
-            "median": medians}
+        medians[value] = (_num(median_brookmeyer_crowley(part["pfs_months"], part["pfs_event"]).estimate)
+                          if len(part) else None)
+    result = {"level": level, "reference": reference, "n": counts, "median": medians,
+              "estimable": True, "reason": None, "hr": None, "ci": [None, None], "logrank_p": None}
+    empty = [value for value, n in counts.items() if n == 0]
+    if empty:
+        result.update(estimable=False,
+                      reason=f"no patient in level {', '.join(repr(v) for v in empty)}: "
+                             "nothing to compare")
+        return result
+    model = cox_model(dataset, {column: reference})
+    row = model.table[(model.table["variable"] == column) & (model.table["level"] == level)].iloc[0]
+    test = logrank_test(dataset["pfs_months"], dataset["pfs_event"], dataset[column])
+    result.update(hr=_num(row["hr"]), ci=[_num(row["lower"]), _num(row["upper"])],
+                  logrank_p=_num(test.p))
+    if result["hr"] is None:
+        result.update(estimable=False, reason="; ".join(model.warnings) or "hazard ratio not estimable")
+    return result
 
 
 def key_results(study: StudyData) -> dict:

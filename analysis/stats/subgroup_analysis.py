@@ -6,10 +6,14 @@
 * ``pfs_by_level`` / ``pfs_by_subgroup``: per level n, events and the Kaplan–Meier median with
   its Brookmeyer–Crowley interval (log transform, R's default), and the log-rank test of the factor
   (R's survdiff).
-* ``univariable_table``, ``multivariable_model``, ``multivariable_factor_tests``,
-  ``proportional_hazards_table``: the Cox models of analysis.stats.cox (Efron ties, as R's coxph) with
-  the project's factors, a likelihood-ratio test per factor of the multivariable model, and the
-  proportional-hazards test (R's cox.zph, KM transform).
+* ``univariable_table``, ``multivariable_model`` (the pre-specified model of
+  analysis.study.model_design), ``screened_model`` (sensitivity analysis: covariates screened on
+  univariable p), ``multivariable_factor_tests``, ``proportional_hazards_table``: the Cox models
+  of analysis.stats.cox (Efron ties, as R's coxph) with the project's factors, a likelihood-ratio
+  test per factor of a multivariable model, and the proportional-hazards test (R's cox.zph, KM
+  transform).
+* ``rmst``: restricted mean survival time at 12 and 24 months, overall and by key factor, with the
+  difference between levels (analysis.stats.rmst).
 * ``response_by_subgroup``: ORR and CBR per level of a two-level split of each factor, with
   Fisher's exact test on the 2×2 table.
 
@@ -26,8 +30,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.study.model_design import (
+    KEY_FACTORS,
+    PRESPECIFIED_COVARIATES,
+    SELECTION_THRESHOLD,
+)
+
 from . import cox
 from .cox import level_labels, level_order
+from .rmst import RMST_HORIZONS, rmst_table
 from .survival import logrank_test, median_brookmeyer_crowley
 
 #: Baseline factor -> reference level, in table order (key factors first). The same dictionary as
@@ -47,11 +58,8 @@ FACTORS: dict[str, str] = {
     "tki_partner": "capecitabine",
 }
 
-#: The two subgroups the paper reports (direction of effect only); always in the multivariable model.
-KEY_FACTORS: tuple[str, ...] = ("tdm1_benefit", "trastuzumab_resistance")
-
-#: Other factors enter the multivariable model when their univariable likelihood-ratio p is below this.
-SELECTION_THRESHOLD = 0.10
+#: The pre-specified multivariable model: the key factors, then the declared clinical covariates.
+PRESPECIFIED_FACTORS: tuple[str, ...] = KEY_FACTORS + PRESPECIFIED_COVARIATES
 
 SUMMARY_COLUMNS = ["variable", "level", "reference", "n", "events", "median", "lower", "upper",
                    "logrank_chisq", "logrank_df", "logrank_p", "missing"]
@@ -116,19 +124,26 @@ def univariable_table(data: pd.DataFrame, factors: Mapping[str, str] = FACTORS,
 
 
 def multivariable_model(data: pd.DataFrame, factors: Mapping[str, str] = FACTORS,
-                        key: Sequence[str] = KEY_FACTORS, threshold: float = SELECTION_THRESHOLD,
-                        duration: str = "pfs_months", event: str = "pfs_event",
-                        univariable: pd.DataFrame | None = None) -> cox.CoxResult:
-    """The key factors plus every other factor with univariable likelihood-ratio p < threshold.
+                        model: Sequence[str] = PRESPECIFIED_FACTORS,
+                        duration: str = "pfs_months", event: str = "pfs_event") -> cox.CoxResult:
+    """The primary multivariable model: exactly the pre-specified factors ``model`` (reference
+    levels from ``factors``), no selection (analysis.stats.cox.prespecified_cox); ``.events_per_variable``
+    is events per estimated parameter, with a warning in ``.warnings`` below 10."""
+    chosen = {v: factors[v] for v in model if v in factors and v in data.columns}
+    return cox.prespecified_cox(data, chosen, duration, event)
 
-    analysis.stats.cox.multivariable_cox: ``.selected``, ``.selection``, ``.events_per_variable`` (events
-    per estimated parameter) and a warning in ``.warnings`` when it is below 10. Pass the
-    `univariable_table` of the same data to reuse its fits.
-    """
+
+def screened_model(data: pd.DataFrame, factors: Mapping[str, str] = FACTORS,
+                   key: Sequence[str] = KEY_FACTORS, threshold: float = SELECTION_THRESHOLD,
+                   duration: str = "pfs_months", event: str = "pfs_event",
+                   univariable: pd.DataFrame | None = None) -> cox.CoxResult:
+    """Sensitivity analysis only: the key factors plus every other factor with univariable
+    likelihood-ratio p < threshold (analysis.stats.cox.screened_cox; ``.selected``, ``.selection``).
+    Pass the `univariable_table` of the same data to reuse its fits."""
     key_part = {v: r for v, r in factors.items() if v in key}
     candidates = {v: r for v, r in factors.items() if v not in key}
-    return cox.multivariable_cox(data, key_part, candidates, threshold, duration, event,
-                                 univariable=univariable)
+    return cox.screened_cox(data, key_part, candidates, threshold, duration, event,
+                            univariable=univariable)
 
 
 def multivariable_factor_tests(data: pd.DataFrame, result: cox.CoxResult) -> pd.DataFrame:
@@ -170,7 +185,7 @@ def proportional_hazards_table(result: cox.CoxResult) -> pd.DataFrame:
     ``estimable`` False for a factor that has a level without a finite hazard ratio (the test is
     not meaningful there)."""
     zph = cox.proportional_hazards_test(result)
-    bad = set(not_estimable_levels(result.table)["variable"])
+    bad = set(not_estimable_levels(result.table)["variable"]) & set(result.terms)
     zph["estimable"] = ~zph["variable"].isin(bad)
     if bad:
         zph.loc[zph["variable"] == "GLOBAL", "estimable"] = False
@@ -195,18 +210,19 @@ class Split:
     pooled: bool = False
 
 
-#: Two-level splits for ORR and CBR, so that each test is the exact 2×2 Fisher test.
+#: Two-level splits for ORR and CBR, so that each test is the exact 2×2 Fisher test. The first
+#: level is the factor's reference level (FACTORS), the order of every table and figure.
 RESPONSE_SPLITS: tuple[Split, ...] = (
-    Split("tdm1_benefit", "yes", "no"),
-    Split("trastuzumab_resistance", "acquired", "primary"),
+    Split("tdm1_benefit", "no", "yes"),
+    Split("trastuzumab_resistance", "primary", "acquired"),
     Split("age_group", "<50", "≥50"),
-    Split("hormone_receptor", "positive", "negative"),
+    Split("hormone_receptor", "negative", "positive"),
     Split("ecog", "0", "≥1", pooled=True),
-    Split("visceral_metastasis", "yes", "no"),
-    Split("brain_metastasis", "yes", "no"),
+    Split("visceral_metastasis", "no", "yes"),
+    Split("brain_metastasis", "no", "yes"),
     Split("prior_lines_group", "≤2", "≥3"),
-    Split("prior_pertuzumab", "yes", "no"),
-    Split("prior_lapatinib", "yes", "no"),
+    Split("prior_pertuzumab", "no", "yes"),
+    Split("prior_lapatinib", "no", "yes"),
     Split("tki_agent", "pyrotinib", "other", pooled=True),
     Split("tki_partner", "capecitabine", "other", pooled=True),
 )
@@ -279,7 +295,12 @@ def response_by_subgroup(data: pd.DataFrame, splits: Sequence[Split] = RESPONSE_
 
 @dataclass
 class SubgroupResults:
-    """All subgroup statistics of one dataset (the Cox fits are the expensive part at large N)."""
+    """All subgroup statistics of one dataset (the Cox fits are the expensive part at large N).
+
+    ``multivariable`` is the pre-specified model; ``screened`` the sensitivity model with
+    covariates screened on univariable p; ``rmst``/``rmst_difference`` the restricted means at
+    12 and 24 months overall and by key factor, and the differences between levels.
+    """
 
     pfs: pd.DataFrame
     univariable: pd.DataFrame
@@ -287,21 +308,28 @@ class SubgroupResults:
     factor_tests: pd.DataFrame
     ph: pd.DataFrame | None
     response: pd.DataFrame
+    screened: cox.CoxResult
+    screened_tests: pd.DataFrame
+    rmst: pd.DataFrame
+    rmst_difference: pd.DataFrame
     notes: list[str] = field(default_factory=list)
 
 
 def analyse(data: pd.DataFrame, factors: Mapping[str, str] = FACTORS,
             key: Sequence[str] = KEY_FACTORS, threshold: float = SELECTION_THRESHOLD,
-            splits: Sequence[Split] = RESPONSE_SPLITS) -> SubgroupResults:
+            splits: Sequence[Split] = RESPONSE_SPLITS,
+            taus: Sequence[float] = RMST_HORIZONS) -> SubgroupResults:
     """Every subgroup statistic of the section, for one analysis dataset."""
     present = {v: r for v, r in factors.items() if v in data.columns}
     univariable = univariable_table(data, present)
-    multivariable = multivariable_model(data, present, key, threshold, univariable=univariable)
+    multivariable = multivariable_model(data, present)
+    screened = screened_model(data, present, key, threshold, univariable=univariable)
     notes: list[str] = []
     try:
         ph = proportional_hazards_table(multivariable)
     except ValueError as error:
         ph, notes = None, [f"proportional-hazards test not computed: {error}"]
+    rmst, rmst_difference = rmst_table(data, {v: r for v, r in present.items() if v in key}, taus)
     return SubgroupResults(
         pfs=pfs_by_subgroup(data, present),
         univariable=univariable,
@@ -309,5 +337,9 @@ def analyse(data: pd.DataFrame, factors: Mapping[str, str] = FACTORS,
         factor_tests=multivariable_factor_tests(data, multivariable),
         ph=ph,
         response=response_by_subgroup(data, [s for s in splits if s.variable in data.columns]),
+        screened=screened,
+        screened_tests=multivariable_factor_tests(data, screened),
+        rmst=rmst,
+        rmst_difference=rmst_difference,
         notes=notes,
     )

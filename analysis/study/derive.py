@@ -23,6 +23,11 @@ METASTATIC_PRIMARY_MONTHS = 3.0
 ADJUVANT_PRIMARY_MONTHS = 12.0
 
 RESPONDERS = ("CR", "PR")
+#: Progression or death within this many days after the last TKI dose counts as the reason the
+#: TKI was stopped (the stop date is rarely the assessment date itself).
+END_OF_TREATMENT_WINDOW_DAYS = 31
+#: Why the TKI ended, in the order the rule tries them (first match wins).
+END_REASONS = ("ongoing", "toxicity", "progression", "death", "other")
 
 
 def months_between(start: pd.Series, end: pd.Series) -> pd.Series:
@@ -101,6 +106,23 @@ def trastuzumab_resistance(patients: pd.DataFrame) -> pd.Series:
     primary = (primary_adjuvant | primary_metastatic).fillna(False).astype(bool)
     return pd.Series(np.where(primary, "primary", "acquired"), index=patients.index,
                      dtype="string")
+
+
+def treatment_end_reason(patients: pd.DataFrame) -> pd.Series:
+    """Why the TKI ended: 'ongoing' at the cut-off (no end date); 'toxicity' when it was
+    discontinued for toxicity; 'progression' or 'death' when that happened on or within
+    END_OF_TREATMENT_WINDOW_DAYS after the last dose; otherwise 'other' (e.g. patient choice)."""
+    end = pd.to_datetime(patients["tki_end_date"])
+    window = pd.Timedelta(days=END_OF_TREATMENT_WINDOW_DAYS)
+
+    def by_end(column: str) -> pd.Series:
+        return (pd.to_datetime(patients[column]) <= end + window).fillna(False).to_numpy(bool)
+
+    reason = np.select(
+        [end.isna().to_numpy(), (patients["discontinued_for_toxicity"] == 1).to_numpy(bool),
+         by_end("progression_date"), by_end("death_date")],
+        list(END_REASONS[:4]), END_REASONS[4])
+    return pd.Series(reason, index=patients.index, dtype="string")
 
 
 def worst_grade_per_term(adverse_events: pd.DataFrame) -> pd.DataFrame:
@@ -185,6 +207,7 @@ def analysis_dataset(patients: pd.DataFrame) -> pd.DataFrame:
         "clinical_benefit": clinical_benefit(bor, pfs["pfs_days"]),
         "treatment_months": months_between(patients["tki_start_date"], treatment_end),
         "on_treatment_at_cutoff": ongoing.astype("int64"),
+        "treatment_end_reason": treatment_end_reason(patients),
         "dose_reduction": patients["dose_reduction"].astype("int64"),
         "dose_interruption": patients["dose_interruption"].astype("int64"),
         "discontinued_for_toxicity": patients["discontinued_for_toxicity"].astype("int64"),

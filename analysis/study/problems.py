@@ -54,6 +54,7 @@ class DataValidationError(Exception):
     def __init__(self, problems: list[Problem], data_dir: Path | str = ""):
         self.problems = list(problems)
         self.data_dir = str(data_dir)
-        lines = [f"{len(self.problems)} problem(s) in the data at {self.data_dir}:"]
+        count = len(self.problems)
+        lines = [f"{count} problem{'' if count == 1 else 's'} in the data at {self.data_dir}:"]
         lines += [f"  - {p}" for p in self.problems]
         super().__init__("\n".join(lines))

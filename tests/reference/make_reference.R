@@ -183,14 +183,15 @@ zph_rows <- function(m, model_name) {
              df = z[, "df"], p = z[, "p"], stringsAsFactors = FALSE)
 }
 
-cox_fixtures <- function(d, name, key_factors, candidate_factors, threshold = 0.10) {
-  all_factors <- c(key_factors, candidate_factors)
+cox_fixtures <- function(d, name, key_factors, prespecified, candidate_factors, threshold = 0.10) {
+  all_factors <- c(key_factors, prespecified, candidate_factors)
   # A factor needs at least two observed levels to enter a model.
   usable <- vapply(names(all_factors), function(v) {
     length(unique(na.omit(d[[v]]))) >= 2 && all_factors[[v]] %in% d[[v]]
   }, logical(1))
   all_factors <- all_factors[usable]
   key_factors <- key_factors[names(key_factors) %in% names(all_factors)]
+  prespecified <- prespecified[names(prespecified) %in% names(all_factors)]
   candidate_factors <- candidate_factors[names(candidate_factors) %in% names(all_factors)]
 
   coef_rows <- list(); models <- list(); zph <- list()
@@ -203,23 +204,73 @@ cox_fixtures <- function(d, name, key_factors, candidate_factors, threshold = 0.
     zph[[length(zph) + 1]] <- zph_rows(m, label)
     uni_p[v] <- summary(m$fit)$logtest[["pvalue"]]
   }
-  # Multivariable: key factors plus candidates with univariable likelihood-ratio p < threshold.
-  chosen <- names(candidate_factors)[uni_p[names(candidate_factors)] < threshold]
-  mv_factors <- c(key_factors, candidate_factors[chosen])
+  # Primary multivariable model: the key factors and the pre-specified covariates, no selection.
+  mv_factors <- c(key_factors, prespecified)
   m <- fit_cox(d, mv_factors)
   coef_rows[[length(coef_rows) + 1]] <- cox_rows(m, "multivariable")
   models[[length(models) + 1]] <- model_row(
     m, "multivariable", selected = paste(names(mv_factors), collapse = ";"),
-    key_factors = paste(names(key_factors), collapse = ";"), threshold = threshold)
+    key_factors = paste(names(key_factors), collapse = ";"))
   zph[[length(zph) + 1]] <- zph_rows(m, "multivariable")
+  # Sensitivity model: key factors plus every other factor with univariable LR p < threshold.
+  others <- c(prespecified, candidate_factors)
+  chosen <- names(others)[uni_p[names(others)] < threshold]
+  sc_factors <- c(key_factors, others[chosen])
+  m <- fit_cox(d, sc_factors)
+  coef_rows[[length(coef_rows) + 1]] <- cox_rows(m, "screened")
+  models[[length(models) + 1]] <- model_row(
+    m, "screened", selected = paste(names(sc_factors), collapse = ";"),
+    key_factors = paste(names(key_factors), collapse = ";"), threshold = threshold)
+  zph[[length(zph) + 1]] <- zph_rows(m, "screened")
 
+  role <- ifelse(names(all_factors) %in% names(key_factors), "key",
+                 ifelse(names(all_factors) %in% names(prespecified), "prespecified", "candidate"))
   factor_spec <- data.frame(variable = names(all_factors), reference = unname(unlist(all_factors)),
-                            role = ifelse(names(all_factors) %in% names(key_factors),
-                                          "key", "candidate"), stringsAsFactors = FALSE)
+                            role = role, stringsAsFactors = FALSE)
   write_fixture(factor_spec, paste0(name, "_cox_factors"))
   write_fixture(do.call(rbind, coef_rows), paste0(name, "_cox_coefficients"))
   write_fixture(do.call(rbind, models), paste0(name, "_cox_models"))
   write_fixture(do.call(rbind, zph), paste0(name, "_cox_zph"))
+}
+
+# ---------------------------------------------------------------------------------------------
+# Restricted mean survival time: print(survfit(...), rmean = tau), i.e. summary(fit, rmean =
+# tau)$table, overall and per group, and the difference of each group from the reference (first
+# level) with SE = sqrt(se1^2 + se2^2), a normal 95% CI and a two-sided z-test p.
+
+rmst_rows <- function(fit, tau, grouping, groups) {
+  tab <- summary(fit, rmean = tau)$table
+  if (is.null(dim(tab))) tab <- t(as.matrix(tab))
+  data.frame(grouping = grouping, group = groups, tau = tau, n = tab[, "records"],
+             events = tab[, "events"], rmean = tab[, "rmean"], se = tab[, "se(rmean)"],
+             stringsAsFactors = FALSE)
+}
+
+rmst_fixtures <- function(d, name, groupings, references, taus) {
+  by_group <- list(); differences <- list()
+  for (tau in taus) {
+    fit <- survfit(Surv(months, event) ~ 1, data = d)
+    by_group[[length(by_group) + 1]] <- rmst_rows(fit, tau, "overall", "all")
+    for (g in groupings) {
+      dg <- d[!is.na(d[[g]]), ]
+      dg[[g]] <- relevel(factor(dg[[g]]), ref = references[[g]])
+      fit <- survfit(as.formula(sprintf("Surv(months, event) ~ %s", g)), data = dg)
+      rows <- rmst_rows(fit, tau, g, levels(dg[[g]]))
+      by_group[[length(by_group) + 1]] <- rows
+      ref <- rows[1, ]
+      for (i in seq_len(nrow(rows))[-1]) {
+        diff <- rows$rmean[i] - ref$rmean
+        se <- sqrt(rows$se[i]^2 + ref$se^2)
+        z <- qnorm(0.975)
+        differences[[length(differences) + 1]] <- data.frame(
+          grouping = g, group = rows$group[i], reference = ref$group, tau = tau,
+          difference = diff, se = se, lower = diff - z * se, upper = diff + z * se,
+          p = 2 * pnorm(-abs(diff / se)), stringsAsFactors = FALSE)
+      }
+    }
+  }
+  write_fixture(do.call(rbind, by_group), paste0(name, "_rmst"))
+  if (length(differences)) write_fixture(do.call(rbind, differences), paste0(name, "_rmst_difference"))
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -247,6 +298,9 @@ write_fixture(edge, "edge_data")
 edge_landmarks <- c(0, 0.5, 1, 2, 2.5, 3, 6, 12, 100)
 for (ds in unique(edge$dataset)) {
   km_fixtures(edge[edge$dataset == ds, ], paste0("edge_", ds), edge_landmarks)
+  # RMST at the first times, inside follow-up, at an event time and past the last time.
+  rmst_fixtures(edge[edge$dataset == ds, ], paste0("edge_", ds), character(0), list(),
+                c(1, 2, 2.5, 6, 100))
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -272,9 +326,10 @@ group_fixtures(gbsg2, "gbsg2", c("horTh", "tgrade", "tsize_group"))
 cox_fixtures(
   gbsg2, "gbsg2",
   key_factors = list(horTh = "no"),
-  candidate_factors = list(menostat = "Pre", tgrade = "I", pnodes_group = "1-3",
-                           age_group = "<50", tsize_group = "<=20")
+  prespecified = list(tgrade = "I", pnodes_group = "1-3"),
+  candidate_factors = list(menostat = "Pre", age_group = "<50", tsize_group = "<=20")
 )
+rmst_fixtures(gbsg2, "gbsg2", c("horTh", "tgrade"), list(horTh = "no", tgrade = "I"), c(12, 24, 60))
 
 # ---------------------------------------------------------------------------------------------
 # 3. The derived synthetic cohort, when the lead has produced it.
@@ -283,23 +338,26 @@ synthetic_path <- file.path(ref_dir, "synthetic_derived.csv")
 if (file.exists(synthetic_path)) {
   s <- read.csv(synthetic_path, stringsAsFactors = FALSE, colClasses = "character",
                 na.strings = c("", "NA"), encoding = "UTF-8", fileEncoding = "UTF-8")
-  factors <- list(
-    tdm1_benefit = "no", trastuzumab_resistance = "primary", age_group = "<50",
-    hormone_receptor = "negative", ecog = "0", visceral_metastasis = "no",
-    brain_metastasis = "no", prior_lines_group = "\u22642", prior_pertuzumab = "no",
-    prior_lapatinib = "no", tki_agent = "pyrotinib", tki_partner = "capecitabine")
-  factors <- factors[names(factors) %in% names(s)]
+  # The model specification the package declares (written by export_model_spec.py): factor,
+  # reference level, role (key / prespecified / candidate), threshold, RMST horizons.
+  spec <- read.csv(file.path(ref_dir, "synthetic_model_spec.csv"), stringsAsFactors = FALSE,
+                   colClasses = "character", encoding = "UTF-8", fileEncoding = "UTF-8")
+  spec <- spec[spec$variable %in% names(s), ]
+  factors <- setNames(as.list(spec$reference), spec$variable)
   synthetic <- data.frame(patient_id = s$patient_id, months = as.numeric(s$pfs_months),
                           event = as.numeric(s$pfs_event), stringsAsFactors = FALSE)
   for (v in names(factors)) synthetic[[v]] <- s[[v]]
   write_fixture(synthetic, "synthetic_analysis_data")
   km_fixtures(synthetic, "synthetic", c(6, 12, 18, 24))
-  groupings <- intersect(c("tdm1_benefit", "trastuzumab_resistance"), names(factors))
-  group_fixtures(synthetic, "synthetic", groupings)
-  key <- c("tdm1_benefit", "trastuzumab_resistance")
+  key <- spec$variable[spec$role == "key"]
+  group_fixtures(synthetic, "synthetic", key)
   cox_fixtures(synthetic, "synthetic",
-               key_factors = factors[names(factors) %in% key],
-               candidate_factors = factors[!names(factors) %in% key])
+               key_factors = factors[key],
+               prespecified = factors[spec$variable[spec$role == "prespecified"]],
+               candidate_factors = factors[spec$variable[spec$role == "candidate"]],
+               threshold = as.numeric(spec$threshold[1]))
+  rmst_fixtures(synthetic, "synthetic", key, factors[key],
+                as.numeric(strsplit(spec$rmst_horizons[1], ";")[[1]]))
   message("synthetic fixtures written")
 } else {
   message("no ", synthetic_path, ": synthetic fixtures skipped")

@@ -28,7 +28,10 @@ def flow_for_figure(screening: pd.DataFrame) -> pd.DataFrame:
 
 
 @artifact("fig-flow", "Study flow: patients screened at the three centres, excluded with reasons, "
-          "and analysed.")
+          "and analysed.",
+          alt=("Flow diagram: a box with the number of patients screened, an arrow down to a "
+               "box with the number analysed, and a side box listing each reason for exclusion "
+               "with its number of patients; the same numbers are given in the text."))
 def study_flow(ctx: ReportContext) -> Figure:
     return figures.flow_figure(flow_for_figure(ctx.study.screening))
 

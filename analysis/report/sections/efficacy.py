@@ -29,7 +29,8 @@ SWIMMER_MAX_PATIENTS = 100
 
 @artifact("fig-pfs", "Progression-free survival from the first TKI dose: Kaplan–Meier estimate with "
           "95% pointwise confidence band (log transform), censoring ticks, the median, and "
-          "the numbers at risk at each tick of the time axis.")
+          "the numbers at risk at each tick of the time axis. " + figures.KM_TAIL_RULE,
+          alt=figures.km_alt_text())
 def pfs_curve(ctx: ReportContext) -> Figure:
     return figures.km_figure(ctx.data["pfs_months"], ctx.data["pfs_event"])
 
@@ -54,8 +55,15 @@ def response_summary(ctx: ReportContext) -> ReportTable:
 
 
 @artifact("fig-swimmer", "Time on TKI-based therapy per patient (pseudonymous sequence numbers), "
-          "coloured by best overall response; diamonds mark progression, arrows treatment "
-          "ongoing at the data cut-off.")
+          "coloured by best overall response. The marker at the end of each bar gives why the TKI "
+          "ended: progression, toxicity, death or another reason, or an arrow when treatment was "
+          "ongoing at the data cut-off. " + figures.SWIMMER_PROGRESSION_NOTE,
+          alt=("Swimmer plot: one horizontal bar per patient, longest time on treatment at the "
+               "top, bar length the months on the TKI-based regimen and bar colour the best "
+               "overall response. A symbol at the end of each bar shows why treatment ended "
+               "(progression, toxicity, death, other reason, or an arrow for treatment ongoing at "
+               "the cut-off); black diamonds mark documented progression, some after the end of "
+               "the bar. Response counts are in the response table."))
 def swimmer_plot(ctx: ReportContext) -> Figure:
     return figures.swimmer_figure(ctx.data, max_patients=SWIMMER_MAX_PATIENTS)
 

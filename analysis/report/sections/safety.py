@@ -28,7 +28,12 @@ def adverse_event_table_report(ctx: ReportContext) -> ReportTable:
 
 
 @artifact("fig-ae", "Adverse events by worst CTCAE grade: percentage of patients with each term, "
-          "stacked by grade, commonest term on top.")
+          "stacked by grade, commonest term on top.",
+          alt=("Horizontal stacked bar chart: one bar per adverse event term, commonest at the "
+               "top, bar length the percentage of patients with the event, segments coloured "
+               "from light to dark by worst CTCAE grade, and the number and percentage of "
+               "patients written at the end of each bar; the values are in the adverse event "
+               "table."))
 def adverse_event_plot(ctx: ReportContext) -> Figure:
     return figures.adverse_event_figure(grade_distribution(ctx.study.adverse_events), ctx.n)
 
@@ -57,7 +62,8 @@ def facts(ctx: ReportContext) -> SimpleNamespace:
         commonest_severe=Phrase(f"{severe.label.lower()} in {fmt_n_pct_prose(int(severe.grade_3_plus), n)}"),
         terms=Phrase(f"{len(terms):,}"),
         fatal=Phrase("no grade 5 (fatal) adverse event was recorded" if fatal.empty else
-                     f"{len(fatal):,} grade 5 (fatal) adverse event(s) were recorded: "
+                     ("1 grade 5 (fatal) adverse event was" if len(fatal) == 1 else
+                      f"{len(fatal):,} grade 5 (fatal) adverse events were") + " recorded: "
                      + "; ".join(f"patient {r.patient} ({r.term.lower()})" for r in fatal.itertuples())),
         reductions=Phrase(fmt_n_pct_prose(int(actions["Dose reduction"]), n)),
         interruptions=Phrase(fmt_n_pct_prose(int(actions["Dose interruption"]), n)),
