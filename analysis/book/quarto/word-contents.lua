@@ -8,14 +8,16 @@
 function Pandoc(doc)
   if not quarto.doc.is_format("docx") then return nil end
   local entries = pandoc.List()
-  for _, block in ipairs(doc.blocks) do
-    if block.t == "Header" and block.level <= 2 and block.identifier ~= "" then
-      local text = pandoc.utils.stringify(block.content)
-      local link = pandoc.Link(pandoc.Inlines({ pandoc.Str(text) }), "#" .. block.identifier)
-      entries:insert(pandoc.Div({ pandoc.Para({ link }) },
-        pandoc.Attr("", {}, { ["custom-style"] = "TOC " .. block.level })))
-    end
-  end
+  doc.blocks:walk({  -- headings anywhere (also inside section divs), in document order
+    Header = function(block)
+      if block.level <= 2 and block.identifier ~= "" then
+        local text = pandoc.utils.stringify(block.content)
+        local link = pandoc.Link(pandoc.Inlines({ pandoc.Str(text) }), "#" .. block.identifier)
+        entries:insert(pandoc.Div({ pandoc.Para({ link }) },
+          pandoc.Attr("", {}, { ["custom-style"] = "TOC " .. block.level })))
+      end
+    end,
+  })
   if #entries == 0 then return nil end
   local contents = pandoc.List({ pandoc.Div({ pandoc.Para({ pandoc.Strong({ pandoc.Str("Contents") }) }) },
     pandoc.Attr("", {}, { ["custom-style"] = "TOC Heading" })) })
