@@ -140,7 +140,7 @@ def test_label_column_is_ragged_right_and_numbers_right_aligned(pdf, report_tabl
 def test_the_cox_table_has_spanning_headers_and_fits_the_page(pdf, report_tables):
     label, _, table = next(t for t in report_tables if t[0] == "tbl-cox")
     assert set(table.spanners) == {"Univariable", "Multivariable"}
-    assert [table.header_label(c) for c in table.columns[1:5]] == ["N", "events", "HR (95% CI)", "p"]
+    assert [table.header_label(c) for c in table.columns[1:5]] == ["N", "events", "HR (95% CI)", "LR p"]
     sizes, words = pdf_words(pdf)
     spanners = [w for w in words if w.text in ("Univariable", "Multivariable")]
     assert len(spanners) >= 2
