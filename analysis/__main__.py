@@ -27,6 +27,16 @@ def _load(path: str | None):
     return study
 
 
+def _load_once_per_render(path: str | None):
+    """Validate (or load the render's cache of the validated data) for the chapters to reuse."""
+    from analysis.study.cache import load_validated
+
+    study, _ = load_validated(Path(path) if path else data_dir())
+    for note in study.warnings:
+        print(f"warning: {note}", file=sys.stderr)
+    return study
+
+
 def _validate(args: argparse.Namespace) -> int:
     study = _load(args.data_dir)
     kind = "synthetic" if study.synthetic else "real"
@@ -89,7 +99,7 @@ def _sections(args: argparse.Namespace) -> int:
     )
 
     chosen = [find_section(name) for name in args.names] if args.names else book_chapters()
-    _load(args.data_dir)  # validate first: a data problem stops before any section runs
+    _load_once_per_render(args.data_dir)  # validate first: a data problem stops before any section runs
     for section in chosen:
         start = time.perf_counter()
         notebook = execute_section(section, data_dir=args.data_dir)
@@ -103,7 +113,7 @@ def _export(args: argparse.Namespace) -> int:
     from analysis.book.supplement import export_supplement
     from analysis.report.context import ReportContext
 
-    _load(args.data_dir)
+    _load_once_per_render(args.data_dir)
     context = ReportContext.open(args.data_dir, small_cell_threshold=args.small_cell_threshold)
     files = export_supplement(context, args.out)
     print(f"wrote {len(files)} files to {args.out}")
@@ -120,7 +130,7 @@ def _section_path(args: argparse.Namespace) -> int:
 def _freeze_guard(args: argparse.Namespace) -> int:
     from analysis.book.freeze import guard_freeze
 
-    print(guard_freeze(_load(args.data_dir)))
+    print(guard_freeze(_load_once_per_render(args.data_dir)))
     return 0
 
 
@@ -145,7 +155,7 @@ No TeX is needed: the PDF is typeset by Typst, which ships with Quarto.
 
 def build_parser() -> argparse.ArgumentParser:
     from analysis.study.published import PUBLISHED_N
-    from analysis.synthetic.generator import DEFAULT_SEED
+    from analysis.synthetic.seed import DEFAULT_SEED
 
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)

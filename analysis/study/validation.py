@@ -10,7 +10,6 @@ with a rule saying so, never silently normalised or misread.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,31 +19,11 @@ import yaml
 
 from . import schema
 from .reading import DataValidationError, Problem, RawTable, read_csv_strict
+from .study_data import StudyData
 
 _ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 _INT_PATTERN = r"^-?\d+$"
-
-
-@dataclass
-class StudyData:
-    """A validated data folder: typed tables, study metadata, provenance and warnings."""
-
-    directory: Path
-    metadata: dict
-    patients: pd.DataFrame
-    adverse_events: pd.DataFrame
-    screening: pd.DataFrame
-    files: dict[str, dict] = field(default_factory=dict)  # file -> {"rows", "sha256"}
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def synthetic(self) -> bool:
-        return bool(self.metadata["synthetic"])
-
-    @property
-    def data_cutoff(self) -> pd.Timestamp:
-        return pd.Timestamp(self.metadata["data_cutoff"])
 
 
 # --------------------------------------------------------------------------- metadata
