@@ -19,9 +19,9 @@ EXIT_DATA_PROBLEM = 2
 
 
 def _load(path: str | None):
-    from analysis.study.validation import load_study
+    from analysis.study.fast_loading import load_study_fast
 
-    study = load_study(Path(path) if path else data_dir())
+    study = load_study_fast(Path(path) if path else data_dir())
     for note in study.warnings:
         print(f"warning: {note}", file=sys.stderr)
     return study

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis.report.context import ReportContext
-from analysis.study import cache, fingerprint, validation
+from analysis.study import cache, fingerprint
 from analysis.study.derive import analysis_dataset
 from analysis.study.reading import DataValidationError
 from analysis.study.validation import load_study
@@ -19,12 +19,12 @@ def counted(tmp_path: Path, monkeypatch):
     """The cache in a temporary folder, and a counter of the validations actually run."""
     monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "_build" / "validated")
     calls = []
-    real = validation.load_study
+    real = cache.load_study_fast
 
     def counting(directory):
         calls.append(Path(directory))
         return real(directory)
-    monkeypatch.setattr(validation, "load_study", counting)
+    monkeypatch.setattr(cache, "load_study_fast", counting)
     return calls
 
 

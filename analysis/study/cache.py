@@ -22,6 +22,7 @@ import pandas as pd
 from analysis.config import PROJECT_ROOT, small_cell_threshold
 
 from .derive import analysis_dataset
+from .fast_loading import load_study_fast
 from .fingerprint import code_fingerprint, input_files_fingerprint
 from .study_data import StudyData
 
@@ -69,15 +70,13 @@ def load_validated(data_dir: str | Path) -> tuple[StudyData, pd.DataFrame]:
     Raises DataValidationError, as `load_study` does, when the data break a rule (nothing is
     cached then).
     """
-    from .validation import load_study  # pandera and the rules: only when validating
-
     directory = Path(data_dir)
     key = cache_key(directory) if directory.is_dir() else None
     path = cache_path(directory)
     if key is not None and (cached := _read_cache(path, key)) is not None:
         study, data = cached
         return dataclasses.replace(study, directory=directory), data
-    study = load_study(directory)
+    study = load_study_fast(directory)
     data = analysis_dataset(study.patients)
     if key is not None and key == cache_key(directory):  # inputs unchanged while validating
         _write_cache(path, key, study, data)

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 import yaml
 
 from . import schema
 from .reading import DataValidationError, Problem, RawTable, read_csv_strict
 from .study_data import StudyData
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 _ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -71,6 +74,7 @@ def _read_metadata(directory: Path, problems: list[Problem]) -> dict | None:
 # ------------------------------------------------------------------ column-level rules
 def _column_checks(column: schema.Column, cutoff: pd.Timestamp | None) -> list[pa.Check]:
     """pandera checks for one column, each named by the rule a data manager reads."""
+    import pandera.pandas as pa  # a second to import: only when the rules are checked
     checks = [pa.Check(lambda s: s == s.str.strip(), name="must not have leading or trailing spaces")]
     if column.kind == "id":
         checks.append(pa.Check.str_matches(_ID_PATTERN, name="must be letters, digits, '-' or '_' "
@@ -107,6 +111,8 @@ def _parse_dates(values: pd.Series) -> pd.Series:
 
 
 def _pandera_schema(table: schema.Table, cutoff: pd.Timestamp | None) -> pa.DataFrameSchema:
+    import pandera.pandas as pa
+
     return pa.DataFrameSchema(
         {c.name: pa.Column(None, checks=_column_checks(c, cutoff), nullable=c.nullable,
                            unique=c.unique, required=True) for c in table.columns},
@@ -122,6 +128,8 @@ _PANDERA_RULES = {
 
 def _column_problems(raw: RawTable, table: schema.Table, cutoff: pd.Timestamp | None,
                      id_column: str | None) -> list[Problem]:
+    import pandera.pandas as pa
+
     frame = raw.frame.replace("", np.nan)
     try:
         _pandera_schema(table, cutoff).validate(frame, lazy=True)
