@@ -111,6 +111,28 @@ def _typed_table(text: pa.Table, table: schema.Table, cutoff: pd.Timestamp) -> p
     return pd.DataFrame(columns, index=lines)
 
 
+def _with_id_codes(typed: dict[str, pd.DataFrame], texts: dict[str, pa.Table]) -> list[pd.DataFrame]:
+    """The tables with `patient_id` replaced by integer codes shared across them (empty stays missing).
+
+    The mapping is one-to-one, so every cross-table rule (membership, duplicates, presence)
+    selects the same rows as on the text, in a fraction of the time at 100,000 patients.
+    """
+    names = [table.name for table in schema.TABLES]
+    ids = [texts[name].column("patient_id") for name in names]
+    chunks = [chunk for column in ids for chunk in column.chunks]
+    every_id = pa.chunked_array(chunks, type=pa.string())
+    every_id = pc.if_else(pc.equal(every_id, ""), pa.scalar(None, pa.string()), every_id)
+    codes = pd.Series(pc.dictionary_encode(every_id).combine_chunks().indices
+                      .to_numpy(zero_copy_only=False)).astype("Int64")
+    out, start = [], 0
+    for name, column in zip(names, ids):
+        frame = typed[name].copy(deep=False)
+        frame["patient_id"] = codes.iloc[start:start + len(column)].to_numpy()
+        out.append(frame)
+        start += len(column)
+    return out
+
+
 def _plainly_valid_study(directory: Path) -> StudyData:
     """The study, if every rule visibly holds; raise _NotPlainlyValid otherwise."""
     from .validation import _cross_table_rules, _patient_rules, _read_metadata
@@ -119,16 +141,17 @@ def _plainly_valid_study(directory: Path) -> StudyData:
     meta = _read_metadata(directory, problems)
     _check(meta is not None and not problems)
     cutoff = pd.Timestamp(meta["data_cutoff"])
-    typed, files, notes = {}, {}, []
+    typed, texts, files, notes = {}, {}, {}, []
     for table in schema.TABLES:
         text, sha256 = _read_text_table(directory / table.file, table)
+        texts[table.name] = text
         _check(text.num_rows > 0 or table is schema.ADVERSE_EVENTS)
         typed[table.name] = _typed_table(text, table, cutoff)
         files[table.file] = {"rows": text.num_rows, "sha256": sha256}
         if text.num_rows == 0:
             notes.append(f"{table.file}: no rows (no adverse events recorded)")
     _check(not _patient_rules(typed["patients"], schema.PATIENTS.file))
-    _check(not _cross_table_rules(typed["patients"], typed["adverse_events"], typed["screening"]))
+    _check(not _cross_table_rules(*_with_id_codes(typed, texts)))
     return StudyData(directory=directory, metadata=meta,
                      patients=typed["patients"].reset_index(drop=True),
                      adverse_events=typed["adverse_events"].reset_index(drop=True),
