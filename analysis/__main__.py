@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-import time
 from pathlib import Path
 
 from analysis.config import data_dir
@@ -28,9 +28,14 @@ def _load(path: str | None):
 
 
 def _load_once_per_render(path: str | None):
-    """Validate (or load the render's cache of the validated data) for the chapters to reuse."""
+    """Validate (or load the render's cache of the validated data) for the chapters to reuse.
+
+    Also stores seaborn's figure theme once, so that no chapter kernel needs to import seaborn.
+    """
+    from analysis.report.style import seaborn_theme
     from analysis.study.cache import load_validated
 
+    seaborn_theme()
     study, _ = load_validated(Path(path) if path else data_dir())
     for note in study.warnings:
         print(f"warning: {note}", file=sys.stderr)
@@ -93,19 +98,20 @@ def _dictionary(args: argparse.Namespace) -> int:
 def _sections(args: argparse.Namespace) -> int:
     from analysis.book.execute import (
         book_chapters,
-        execute_section,
+        execute_sections,
         find_section,
         write_executed,
     )
 
     chosen = [find_section(name) for name in args.names] if args.names else book_chapters()
     _load_once_per_render(args.data_dir)  # validate first: a data problem stops before any section runs
-    for section in chosen:
-        start = time.perf_counter()
-        notebook = execute_section(section, data_dir=args.data_dir)
-        seconds = time.perf_counter() - start
-        files = write_executed(notebook, Path(args.out), section.script.stem)
-        print(f"executed {section.script.name} in {seconds:.1f} s: " + ", ".join(str(f) for f in files))
+    jobs = args.jobs if args.jobs else min(os.cpu_count() or 1, len(chosen))
+    for done in execute_sections(chosen, data_dir=args.data_dir, jobs=jobs):
+        files = write_executed(done.notebook, Path(args.out), done.section.script.stem)
+        started = (f" (kernel ready after {done.timings['kernel_ready']:.1f} s, imports and data "
+                   f"{done.timings['first_cell']:.1f} s)" if done.timings else "")
+        print(f"executed {done.section.script.name} in {done.seconds:.1f} s{started}: "
+              + ", ".join(str(f) for f in files), flush=True)
     return 0
 
 
@@ -186,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "e.g. efficacy")
     p.add_argument("--data-dir", help=data_help)
     p.add_argument("--out", default="_build/sections", help="folder for executed .ipynb and .html")
+    p.add_argument("--jobs", type=int, default=None, help="sections run at once, each in its own "
+                   "kernel (default: one per CPU core)")
     p.set_defaults(run=_sections)
 
     p = sub.add_parser("export", help="write every table and figure for a manuscript supplement")
