@@ -108,7 +108,7 @@ def _sections(args: argparse.Namespace) -> int:
     jobs = args.jobs if args.jobs else min(os.cpu_count() or 1, len(chosen))
     for done in execute_sections(chosen, data_dir=args.data_dir, jobs=jobs):
         files = write_executed(done.notebook, Path(args.out), done.section.script.stem)
-        started = (f" (kernel ready after {done.timings['kernel_ready']:.1f} s, imports and data "
+        started = (f" (kernel ready after {done.timings['kernel_ready']:.1f} s, first cell "
                    f"{done.timings['first_cell']:.1f} s)" if done.timings else "")
         print(f"executed {done.section.script.name} in {done.seconds:.1f} s{started}: "
               + ", ".join(str(f) for f in files), flush=True)

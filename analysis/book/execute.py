@@ -121,7 +121,8 @@ def execute_section(section: Section, data_dir: str | Path | None = None,
 
     `timings`, if given, receives seconds from the start to the first code cell
     (`kernel_ready`: kernel launched and connected) and that cell's own time (`first_cell`: the
-    chapter's imports and opening the data), for the benchmark.
+    chapter's imports, opening the data and whatever else the chapter computes first), for the
+    benchmark.
     """
     notebook = _with_inline_probes(read_chapter(section.script))
     started, marks = time.perf_counter(), []
