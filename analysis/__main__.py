@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-import time
 from pathlib import Path
 
 from analysis.config import data_dir
@@ -19,9 +19,24 @@ EXIT_DATA_PROBLEM = 2
 
 
 def _load(path: str | None):
-    from analysis.study.validation import load_study
+    from analysis.study.fast_loading import load_study_fast
 
-    study = load_study(Path(path) if path else data_dir())
+    study = load_study_fast(Path(path) if path else data_dir())
+    for note in study.warnings:
+        print(f"warning: {note}", file=sys.stderr)
+    return study
+
+
+def _load_once_per_render(path: str | None):
+    """Validate (or load the render's cache of the validated data) for the chapters to reuse.
+
+    Also stores seaborn's figure theme once, so that no chapter kernel needs to import seaborn.
+    """
+    from analysis.report.style import seaborn_theme
+    from analysis.study.cache import load_validated
+
+    seaborn_theme()
+    study, _ = load_validated(Path(path) if path else data_dir())
     for note in study.warnings:
         print(f"warning: {note}", file=sys.stderr)
     return study
@@ -94,19 +109,20 @@ def _dictionary(args: argparse.Namespace) -> int:
 def _sections(args: argparse.Namespace) -> int:
     from analysis.book.execute import (
         book_chapters,
-        execute_section,
+        execute_sections,
         find_section,
         write_executed,
     )
 
     chosen = [find_section(name) for name in args.names] if args.names else book_chapters()
-    _load(args.data_dir)  # validate first: a data problem stops before any section runs
-    for section in chosen:
-        start = time.perf_counter()
-        notebook = execute_section(section, data_dir=args.data_dir)
-        seconds = time.perf_counter() - start
-        files = write_executed(notebook, Path(args.out), section.script.stem)
-        print(f"executed {section.script.name} in {seconds:.1f} s: " + ", ".join(str(f) for f in files))
+    _load_once_per_render(args.data_dir)  # validate first: a data problem stops before any section runs
+    jobs = args.jobs if args.jobs else min(os.cpu_count() or 1, len(chosen))
+    for done in execute_sections(chosen, data_dir=args.data_dir, jobs=jobs):
+        files = write_executed(done.notebook, Path(args.out), done.section.script.stem)
+        started = (f" (kernel ready after {done.timings['kernel_ready']:.1f} s, first cell "
+                   f"{done.timings['first_cell']:.1f} s)" if done.timings else "")
+        print(f"executed {done.section.script.name} in {done.seconds:.1f} s{started}: "
+              + ", ".join(str(f) for f in files), flush=True)
     return 0
 
 
@@ -114,7 +130,7 @@ def _export(args: argparse.Namespace) -> int:
     from analysis.book.supplement import export_supplement
     from analysis.report.context import ReportContext
 
-    _load(args.data_dir)
+    _load_once_per_render(args.data_dir)
     context = ReportContext.open(args.data_dir, small_cell_threshold=args.small_cell_threshold)
     files = export_supplement(context, args.out)
     print(f"wrote {len(files)} files to {args.out}")
@@ -145,7 +161,7 @@ def _freeze_guard(args: argparse.Namespace) -> int:
     from analysis.book.freeze import guard_freeze
     from analysis.book.title_page import write_book_metadata
 
-    study = _load(args.data_dir)
+    study = _load_once_per_render(args.data_dir)
     print(guard_freeze(study))
     write_book_metadata(study)
     return 0
@@ -229,7 +245,7 @@ No TeX is needed: the PDF is typeset by Typst, which ships with Quarto.
 
 def build_parser() -> argparse.ArgumentParser:
     from analysis.study.published import PUBLISHED_N
-    from analysis.synthetic.generator import DEFAULT_SEED
+    from analysis.synthetic.seed import DEFAULT_SEED
 
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -266,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "e.g. efficacy")
     p.add_argument("--data-dir", help=data_help)
     p.add_argument("--out", default="_build/sections", help="folder for executed .ipynb and .html")
+    p.add_argument("--jobs", type=int, default=None, help="sections run at once, each in its own "
+                   "kernel (default: one per CPU core)")
     p.set_defaults(run=_sections)
 
     p = sub.add_parser("export", help="write every table and figure for a manuscript supplement")

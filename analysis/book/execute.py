@@ -12,6 +12,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,25 +113,74 @@ def _fill_inline_values(notebook: nbformat.NotebookNode) -> nbformat.NotebookNod
     return notebook
 
 
-def execute_section(section: Section, data_dir: str | Path | None = None,
-                    timeout: int = 600) -> nbformat.NotebookNode:
-    """Run one section in a fresh kernel; return the executed notebook with inline values filled."""
-    notebook = _with_inline_probes(read_chapter(section.script))
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+@contextmanager
+def data_dir_setting(data_dir: str | Path | None) -> Iterator[None]:
+    """$TKI_DATA_DIR set to `data_dir` (absolute) for the kernels started inside; then restored."""
     env_before = os.environ.get(DATA_DIR_VARIABLE)
     if data_dir is not None:
         os.environ[DATA_DIR_VARIABLE] = str(Path(data_dir).resolve())
     try:
-        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(NOTEBOOKS)}})
-        client.execute()
+        yield
     finally:
         if data_dir is not None:
             if env_before is None:
                 os.environ.pop(DATA_DIR_VARIABLE, None)
             else:
                 os.environ[DATA_DIR_VARIABLE] = env_before
+
+
+def execute_section(section: Section, data_dir: str | Path | None = None,
+                    timeout: int = 600, timings: dict[str, float] | None = None) -> nbformat.NotebookNode:
+    """Run one section in a fresh kernel; return the executed notebook with inline values filled.
+
+    `timings`, if given, receives seconds from the start to the first code cell
+    (`kernel_ready`: kernel launched and connected) and that cell's own time (`first_cell`: the
+    chapter's imports, opening the data and whatever else the chapter computes first), for the
+    benchmark.
+    """
+    notebook = _with_inline_probes(read_chapter(section.script))
+    started, marks = time.perf_counter(), []
+
+    def mark(**_: object) -> None:
+        marks.append(time.perf_counter())
+
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    with data_dir_setting(data_dir):
+        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(NOTEBOOKS)}},
+                                on_cell_execute=mark, on_cell_executed=mark)
+        client.execute()
+    if timings is not None and len(marks) >= 2:
+        timings.update(kernel_ready=marks[0] - started, first_cell=marks[1] - marks[0])
     return _fill_inline_values(notebook)
+
+
+@dataclass
+class ExecutedSection:
+    """A section run in its own kernel: the executed notebook and where its time went."""
+
+    section: Section
+    notebook: nbformat.NotebookNode
+    seconds: float
+    timings: dict[str, float]
+
+
+def execute_sections(chosen: list[Section], data_dir: str | Path | None = None,
+                     jobs: int = 1) -> Iterator[ExecutedSection]:
+    """Run sections, each in a fresh kernel of its own, `jobs` at a time; yield them in order.
+
+    Kernels share nothing, so running two at once on two cores changes no result, only the
+    wall time of the whole command.
+    """
+    def run(section: Section) -> ExecutedSection:
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        notebook = execute_section(section, timings=timings)
+        return ExecutedSection(section, notebook, time.perf_counter() - start, timings)
+
+    with data_dir_setting(data_dir):  # set once here: threads must not set and restore it in turn
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            yield from pool.map(run, chosen)
 
 
 _YAML_HEADER = re.compile(r"\A---\n.*?\n---\n", re.S)

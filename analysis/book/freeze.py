@@ -9,24 +9,16 @@ difference `_freeze/` is cleared.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 
 from analysis.config import PROJECT_ROOT, small_cell_threshold
 from analysis.stats.key_results import data_fingerprint
-from analysis.study.validation import StudyData
+from analysis.study.fingerprint import code_fingerprint
+from analysis.study.study_data import StudyData
 
 FREEZE_DIR = PROJECT_ROOT / "_freeze"
 #: Kept outside _freeze/ so that Quarto's own folder holds only what Quarto writes.
 STAMP = PROJECT_ROOT / "_build" / "freeze-data-fingerprint"
-
-
-def code_fingerprint() -> str:
-    """SHA-256 over the analysis package's source files, in path order."""
-    digest = hashlib.sha256()
-    for path in sorted((PROJECT_ROOT / "analysis").rglob("*.py")):
-        digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
 
 
 def guard_freeze(study: StudyData) -> str:

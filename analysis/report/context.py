@@ -1,8 +1,9 @@
 """What every section notebook opens first: the validated study, its analysis dataset, captions.
 
 `ReportContext.open()` reads the one data setting (`TKI_DATA_DIR`, default the bundled
-synthetic cohort), validates it (a data problem stops the section with the full list),
-applies the figure style and derives the per-patient dataset once.
+synthetic cohort), validates it (a data problem stops the section with the full list) and
+derives the per-patient dataset, or loads both from the render's cache when the data, code
+and settings are those it was built from (analysis.study.cache), and applies the figure style.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.study.derive import analysis_dataset
-from analysis.study.validation import StudyData, load_study
+from analysis.study.cache import load_validated
+from analysis.study.study_data import StudyData
 
 from . import style
 from .artifacts import find_artifact
@@ -66,11 +67,11 @@ class ReportContext:
         `small_cell_threshold` (default: $TKI_SMALL_CELL_THRESHOLD, else none) makes every
         table that shows patient counts print counts below it as "<threshold".
         """
-        study = load_study(Path(data_dir) if data_dir else config.data_dir())
+        study, data = load_validated(Path(data_dir) if data_dir else config.data_dir())
         style.apply_style()
         _show_figures_inline()
         threshold = small_cell_threshold if small_cell_threshold is not None else config.small_cell_threshold()
-        return cls(study=study, data=analysis_dataset(study.patients), small_cell_threshold=threshold)
+        return cls(study=study, data=data, small_cell_threshold=threshold)
 
     @property
     def synthetic(self) -> bool:

@@ -33,7 +33,7 @@ from analysis.study.derive import (
 )
 from analysis.study.published import PUBLISHED, PUBLISHED_N
 from analysis.study.schema import CTCAE_TERMS
-from analysis.study.validation import StudyData
+from analysis.study.study_data import StudyData
 
 from .context import Phrase
 from .report_table import ReportTable

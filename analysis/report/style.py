@@ -9,11 +9,20 @@ the printed size: journal single column 3.5 in (89 mm), double column 7.2 in (18
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
+from importlib import metadata
 
 import matplotlib as mpl
-import seaborn
+
+from analysis.config import PROJECT_ROOT
+
+#: seaborn's theme as rcParams, stored once per seaborn version (see seaborn_theme).
+SEABORN_THEME_FILE = PROJECT_ROOT / "_build" / "seaborn-theme.json"
 
 # ---------------------------------------------------------------------------------- sizes
 SINGLE_COLUMN_INCHES = 3.5  # 89 mm
@@ -177,13 +186,54 @@ def text_colour(colour: str, background: str = "#FFFFFF", minimum: float = MIN_T
 
 
 # ------------------------------------------------------------------------------ rcParams
+def _seaborn_theme_now() -> tuple[dict[str, object], list]:
+    """seaborn's rcParams, and the colours of the colormap they name (seaborn registers it)."""
+    import seaborn  # about a second: it imports scipy.stats, pyplot and ipywidgets
+
+    rc = {**seaborn.axes_style("ticks"), **seaborn.plotting_context("paper")}
+    return rc, [list(map(float, c)) for c in mpl.colormaps[rc["image.cmap"]].colors]
+
+
+def _register_colormap(name: str, colours: list) -> None:
+    """Register seaborn's default image colormap (e.g. 'rocket') as seaborn's import would."""
+    if name not in mpl.colormaps:
+        from matplotlib.colors import ListedColormap
+
+        mpl.colormaps.register(ListedColormap(colours, name=name))
+
+
+@lru_cache(maxsize=1)
+def seaborn_theme() -> dict[str, object]:
+    """seaborn's "ticks" style and "paper" context as rcParams, computed once per seaborn version.
+
+    The theme is a pure function of the installed seaborn, so it is stored under _build/ with
+    that version and read back by every later kernel; another version (or an unreadable file)
+    means asking seaborn again.
+    """
+    version = metadata.version("seaborn")
+    try:
+        stored = json.loads(SEABORN_THEME_FILE.read_text(encoding="utf-8"))
+        if stored["seaborn"] == version:
+            _register_colormap(stored["rc"]["image.cmap"], stored["colormap"])
+            return stored["rc"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    theme, colours = _seaborn_theme_now()
+    SEABORN_THEME_FILE.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=SEABORN_THEME_FILE.parent, suffix=".tmp",
+                                     delete=False, encoding="utf-8") as file:
+        json.dump({"seaborn": version, "rc": theme, "colormap": colours}, file)
+    os.replace(file.name, SEABORN_THEME_FILE)
+    return theme
+
+
 def project_rc() -> dict[str, object]:
     """matplotlib rcParams of the project style: sans-serif 8 pt, thin lines, text kept as text.
 
     Built on seaborn's "ticks" style and "paper" context (white background, outward ticks,
     no grid), then the project's own sizes, colours and vector settings on top.
     """
-    base = {**seaborn.axes_style("ticks"), **seaborn.plotting_context("paper")}
+    base = seaborn_theme()
     return {
         **base,
         "font.family": "sans-serif",

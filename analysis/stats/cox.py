@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter
-from lifelines.exceptions import ConvergenceError, ConvergenceWarning
-from lifelines.utils import concordance_index
-from scipy import stats
+from scipy import special
 
-from .survival import kaplan_meier, z_value
+from .survival import kaplan_meier, normal_two_sided_p, z_value
+
+if TYPE_CHECKING:  # lifelines is imported where a model is fitted: a second to import
+    from lifelines import CoxPHFitter
 
 TABLE_COLUMNS = ["variable", "level", "reference", "n", "events", "hr", "lower", "upper", "p"]
 
@@ -47,7 +48,8 @@ class CoxResult:
 
     ``warnings`` lists, in words, everything a reader must know: excluded patients, levels whose
     hazard ratio is not estimable (reported as NaN), a low events-per-variable ratio. ``lr_*`` is
-    the likelihood-ratio test against the null model; ``design``/``terms`` hold the dummy coding
+    the likelihood-ratio test against the null model; ``concordance`` (Harrell's C, as R's) is
+    computed when first asked for, since no output of the report shows it; ``design``/``terms`` hold the dummy coding
     (factor -> its columns) used by proportional_hazards_test; ``selected``, ``selection`` and
     ``events_per_variable`` are filled by prespecified_cox and screened_cox.
     """
@@ -56,7 +58,6 @@ class CoxResult:
     n: int
     events: int
     excluded: int
-    concordance: float
     fitter: CoxPHFitter | None
     warnings: list[str]
     factors: dict[str, str] = field(default_factory=dict)
@@ -70,6 +71,13 @@ class CoxResult:
     selected: list[str] | None = None
     events_per_variable: float | None = None
     selection: pd.DataFrame | None = None
+
+    @property
+    def concordance(self) -> float:
+        """Harrell's C of the linear predictor (NaN without a fitted model), as R's coxph reports it."""
+        if self.fitter is None or self.design is None or not self.terms:
+            return np.nan
+        return _concordance(self.design, self.terms, self.duration, self.event, self.fitter)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,6 +167,9 @@ def _fit(design: pd.DataFrame, duration: str, event: str) -> tuple[CoxPHFitter, 
     ±infinity under monotone likelihood), the fit is repeated with lifelines' default stopping
     rule, which halts earlier; the drifting level is then reported as not estimable.
     """
+    from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -223,6 +234,8 @@ def _concordance(
     # Sums of the same coefficients in another order can differ in the last bit: such values
     # are ties, not a ranking (round to 10 decimals before ranking).
     linear_predictor = np.round(linear_predictor, 10)
+    from lifelines.utils import concordance_index
+
     return float(concordance_index(design[duration], -linear_predictor, design[event]))
 
 
@@ -250,7 +263,7 @@ def _level_table(
                 se = float(fitter.standard_errors_[column])
                 row.update(
                     hr=np.exp(coef), lower=np.exp(coef - z * se), upper=np.exp(coef + z * se),
-                    p=float(2 * stats.norm.sf(abs(coef / se))),
+                    p=normal_two_sided_p(coef / se),
                 )
             rows.append(row)
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
@@ -287,8 +300,10 @@ def cox_model(
 
     n, n_events = len(design), int(design[event].sum())
     fitter, not_estimable = None, {}
-    lr_chisq, lr_df, lr_p, concordance = np.nan, 0, np.nan, np.nan
+    lr_chisq, lr_df, lr_p = np.nan, 0, np.nan
     if terms:
+        from lifelines.exceptions import ConvergenceError
+
         try:
             fitter, messages = _fit(design, duration, event)
         except ConvergenceError as error:
@@ -300,11 +315,10 @@ def cox_model(
                 notes.extend(f"lifelines: {m}" for m in dict.fromkeys(messages))
             lr = fitter.log_likelihood_ratio_test()
             lr_chisq, lr_df, lr_p = float(lr.test_statistic), int(lr.degrees_freedom), float(lr.p_value)
-            concordance = _concordance(design, terms, duration, event, fitter)
 
     table = _level_table(analysed, labels, levels, event, fitter, not_estimable, conf_level)
     return CoxResult(
-        table=table, n=n, events=n_events, excluded=excluded, concordance=concordance,
+        table=table, n=n, events=n_events, excluded=excluded,
         fitter=fitter, warnings=notes, factors=dict(factors), lr_chisq=lr_chisq, lr_df=lr_df,
         lr_p=lr_p, design=design, duration=duration, event=event, terms=terms,
     )
@@ -507,7 +521,7 @@ def proportional_hazards_test(result: CoxResult) -> pd.DataFrame:
         rows.append((variable, score_test(indices), len(indices)))
     rows.append(("GLOBAL", score_test(list(range(p))), p))
     table = pd.DataFrame(rows, columns=["variable", "chisq", "df"])
-    table["p"] = stats.chi2.sf(table["chisq"], table["df"])
+    table["p"] = special.chdtrc(table["df"], table["chisq"])
     table["method"] = ZPH_METHOD
     table.attrs["method"] = ZPH_METHOD
     return table

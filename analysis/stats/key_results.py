@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.study.derive import analysis_dataset
-from analysis.study.validation import StudyData
+from analysis.study.study_data import StudyData
 
 from .adverse_events import adverse_event_table
 from .cox import cox_model

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from scipy.stats import binomtest
+from scipy.special import betaincinv
 
 from analysis.study.schema import RESPONSE_CODES
 
@@ -37,12 +37,14 @@ class Proportion:
 
 
 def exact_proportion(count: int, total: int, conf_level: float = 0.95) -> Proportion:
-    """Proportion with the Clopper–Pearson interval (R `binom.test`; scipy 'exact')."""
+    """Proportion with the Clopper–Pearson interval (R `binom.test`: beta quantiles, as `qbeta`)."""
     if total <= 0:
         raise ValueError("a proportion needs at least one patient")
-    ci = binomtest(int(count), int(total)).proportion_ci(confidence_level=conf_level, method="exact")
-    return Proportion(int(count), int(total), 100 * count / total, 100 * ci.low, 100 * ci.high,
-                      conf_level)
+    k, n = int(count), int(total)
+    alpha = (1 - conf_level) / 2
+    low = float(betaincinv(k, n - k + 1, alpha)) if k > 0 else 0.0
+    high = float(betaincinv(k + 1, n - k, 1 - alpha)) if k < n else 1.0
+    return Proportion(k, n, 100 * k / n, 100 * low, 100 * high, conf_level)
 
 
 def best_response_table(dataset: pd.DataFrame) -> pd.DataFrame:

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.study.model_design import (
     KEY_FACTORS,
@@ -39,7 +38,7 @@ from analysis.study.model_design import (
 from . import cox
 from .cox import level_labels, level_order
 from .rmst import RMST_HORIZONS, rmst_table
-from .survival import logrank_test, median_brookmeyer_crowley
+from .survival import chi_square_p, logrank_test, median_brookmeyer_crowley
 
 #: Baseline factor -> reference level, in table order (key factors first). The same dictionary as
 #: tests/reference/make_reference.R, so the Cox fixtures written by R check these very models.
@@ -170,7 +169,7 @@ def multivariable_factor_tests(data: pd.DataFrame, result: cox.CoxResult) -> pd.
                      else max(2.0 * (full - float(reduced.fitter.log_likelihood_)), 0.0))
         df = len(result.terms[variable])
         rows.append({"variable": variable, "chisq": chisq, "df": df,
-                     "p": float(stats.chi2.sf(chisq, df)) if np.isfinite(chisq) else np.nan})
+                     "p": chi_square_p(chisq, df) if np.isfinite(chisq) else np.nan})
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -252,6 +251,8 @@ def fisher_2x2(responders: Sequence[int], totals: Sequence[int]) -> float:
     if n_a == 0 or n_b == 0:
         return np.nan
     table = np.array([[a, n_a - a], [b, n_b - b]], dtype=np.int64)
+    from scipy import stats  # a second to import: only where Fisher's test is computed
+
     return float(stats.fisher_exact(table, alternative="two-sided").pvalue)
 
 

@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import stats
+from scipy import special
 
 CONF_TYPES = ("log", "log-log", "plain")
 
@@ -53,7 +53,17 @@ def z_value(conf_level: float) -> float:
     """Two-sided standard-normal quantile for a confidence level (1.959964 for 0.95)."""
     if not 0 < conf_level < 1:
         raise ValueError("conf_level must be between 0 and 1")
-    return float(stats.norm.ppf(1 - (1 - conf_level) / 2))
+    return float(special.ndtri(1 - (1 - conf_level) / 2))
+
+
+def chi_square_p(chisq: float, df: int) -> float:
+    """Upper tail of the chi-square distribution (scipy.special: no scipy.stats import needed)."""
+    return float(special.chdtrc(df, chisq))
+
+
+def normal_two_sided_p(z: float) -> float:
+    """Two-sided standard-normal p-value of a Wald statistic z."""
+    return float(2 * special.ndtr(-abs(z)))
 
 
 def pointwise_band(
@@ -392,7 +402,7 @@ def logrank_test(time: ArrayLike, event: ArrayLike, group: ArrayLike) -> LogRank
         difference = (observed - expected)[informative][1:]
         v = variance[np.ix_(informative, informative)][1:, 1:]
         chisq = float(difference @ np.linalg.solve(v, difference))
-    p = float(stats.chi2.sf(chisq, df)) if df >= 1 else np.nan
+    p = chi_square_p(chisq, df) if df >= 1 else np.nan
     return LogRank(
         chisq=chisq,
         df=df,

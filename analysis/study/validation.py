@@ -9,12 +9,11 @@ with a rule saying so, never silently normalised or misread.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from .. import config
 from . import schema
@@ -23,6 +22,10 @@ from .identifiers import identifier_kinds
 from .metadata import read_metadata
 from .problems import DataValidationError, Problem
 from .reading import RawTable, read_csv_strict
+from .study_data import StudyData
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 _ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 #: Problems listed per file before the rest are summarised (junk must not flood the terminal).
@@ -31,30 +34,11 @@ _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 _INT_PATTERN = r"^-?\d+$"
 
 
-@dataclass
-class StudyData:
-    """A validated data folder: typed tables, study metadata, provenance and warnings."""
-
-    directory: Path
-    metadata: dict
-    patients: pd.DataFrame
-    adverse_events: pd.DataFrame
-    screening: pd.DataFrame
-    files: dict[str, dict] = field(default_factory=dict)  # file -> {"rows", "sha256"}
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def synthetic(self) -> bool:
-        return bool(self.metadata["synthetic"])
-
-    @property
-    def data_cutoff(self) -> pd.Timestamp:
-        return pd.Timestamp(self.metadata["data_cutoff"])
-
-
 # ------------------------------------------------------------------ column-level rules
 def _column_checks(column: schema.Column, cutoff: pd.Timestamp | None) -> list[pa.Check]:
     """pandera checks for one column, each named by the rule a data manager reads."""
+    import pandera.pandas as pa  # a second to import: only when the rules are checked
+
     checks = [pa.Check(lambda s: s == s.str.strip(), name="must not have leading or trailing spaces")]
     if column.kind == "id":
         checks.append(pa.Check(lambda s: s.str.fullmatch(_ID_PATTERN).fillna(False),
@@ -91,6 +75,8 @@ def _parse_dates(values: pd.Series) -> pd.Series:
 
 
 def _pandera_schema(table: schema.Table, cutoff: pd.Timestamp | None) -> pa.DataFrameSchema:
+    import pandera.pandas as pa  # a second to import: only when the rules are checked
+
     return pa.DataFrameSchema(
         {c.name: pa.Column(None, checks=_column_checks(c, cutoff), nullable=c.nullable,
                            unique=c.unique, required=True) for c in table.columns},
@@ -106,6 +92,8 @@ _PANDERA_RULES = {
 def _column_problems(raw: RawTable, table: schema.Table, cutoff: pd.Timestamp | None,
                      id_column: str | None) -> list[Problem]:
     """Every column rule broken, cell by cell (missing columns are the header's problem)."""
+    import pandera.pandas as pa  # a second to import: only when the rules are checked
+
     frame = raw.frame.replace("", np.nan)
     try:
         _pandera_schema(table, cutoff).validate(frame, lazy=True)

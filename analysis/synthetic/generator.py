@@ -23,7 +23,8 @@ from analysis.study import schema
 from analysis.study.derive import CLINICAL_BENEFIT_DAYS, DAYS_PER_MONTH
 from analysis.study.published import PUBLISHED, PUBLISHED_N
 
-DEFAULT_SEED = 20230630
+from .seed import DEFAULT_SEED
+
 ENROLMENT_START = pd.Timestamp("2018-09-01")
 ENROLMENT_END = pd.Timestamp("2022-12-31")
 DATA_CUTOFF = pd.Timestamp("2023-06-30")

@@ -1,0 +1,32 @@
+"""The `sections` command: chapters run two at a time, each in its own kernel, reported in order."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import nbformat
+
+from analysis.__main__ import main
+from analysis.config import DATA_DIR_VARIABLE
+
+
+def test_sections_run_in_parallel_kernels_on_the_given_data_and_report_in_order(
+        data_copy: Path, tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.delenv(DATA_DIR_VARIABLE, raising=False)
+    meta = data_copy / "dataset.yml"  # "real" data: no synthetic banner, so the folder is seen
+    meta.write_text(meta.read_text().replace("synthetic: true", "synthetic: false"))
+    out = tmp_path / "sections"
+    assert main(["sections", "safety", "cohort", "--data-dir", str(data_copy), "--out", str(out),
+                 "--jobs", "2"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("executed")]
+    assert [re.match(r"executed (\S+)", line)[1] for line in lines] == ["04-safety.py", "01-cohort.py"]
+    for line in lines:
+        assert re.search(r"kernel ready after [0-9.]+ s, first cell [0-9.]+ s", line)
+    for stem in ("04-safety", "01-cohort"):
+        notebook = nbformat.read(out / f"{stem}.ipynb", as_version=4)
+        errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
+        assert not errors and (out / f"{stem}.html").exists()
+        assert "Synthetic data" not in nbformat.writes(notebook)
+    assert DATA_DIR_VARIABLE not in os.environ  # restored after the kernels started
