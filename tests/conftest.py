@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -55,3 +56,14 @@ def executed():
             cache[name] = execute_section(find_section(name))
         return cache[name]
     return run
+
+
+@pytest.fixture
+def permissions_as_for_a_user(monkeypatch):
+    """As root every file is readable; emulate an ordinary user, for whom a file without any
+    read bit cannot be opened, so the unreadable-file cases test the same path either way."""
+    if os.geteuid() == 0:
+        from analysis.study import reading
+
+        monkeypatch.setattr(reading.os, "access",
+                            lambda path, mode: bool(os.stat(path).st_mode & 0o444))

@@ -41,7 +41,8 @@ def test_a_larger_generated_cohort_loads_fast_and_equal(tmp_path: Path, monkeypa
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_broken_folders_get_the_strict_messages(case: BrokenCase, data_copy: Path):
+def test_broken_folders_get_the_strict_messages(case: BrokenCase, data_copy: Path,
+                                                 permissions_as_for_a_user):
     case.make(data_copy)
     with pytest.raises(DataValidationError) as strict:
         load_study(data_copy)

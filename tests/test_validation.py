@@ -35,17 +35,6 @@ def _fingerprint(folder: Path) -> dict[str, str]:
     return prints
 
 
-@pytest.fixture
-def permissions_as_for_a_user(monkeypatch):
-    """As root every file is readable; emulate an ordinary user, for whom a file without any
-    read bit cannot be opened, so the unreadable-file cases test the same path either way."""
-    if os.geteuid() == 0:
-        from analysis.study import reading
-
-        monkeypatch.setattr(reading.os, "access",
-                            lambda path, mode: bool(os.stat(path).st_mode & 0o444))
-
-
 def test_bundled_data_are_valid(study):
     assert len(study.patients) == 66
     assert study.synthetic is True

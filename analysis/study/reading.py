@@ -139,9 +139,19 @@ def _parse(handle: BinaryIO, name: str, problems: list[Problem], expected: list[
             problems.append(Problem(name, why, line=1))
             return None
         previous = reader.line_num
+        blank_lines: list[int] = []  # blank lines are a problem only when a row follows them
         for row in reader:
-            starts.append(previous + 1)
+            line = previous + 1
             previous = reader.line_num
+            if len(row) != len(header) and not any(cell.strip() for cell in row):
+                blank_lines.append(line)
+                continue
+            for blank in blank_lines:
+                row_problems += 1
+                problems.append(Problem(name, f"row has 0 fields but the header has {len(header)}",
+                                        line=blank))
+            blank_lines = []
+            starts.append(line)
             if len(row) != len(header):
                 row_problems += 1
                 problems.append(Problem(name, f"row has {len(row)} fields but the header has "
