@@ -20,8 +20,10 @@ setup: $(STAMP)
 quarto: $(STAMP)
 	@$(PY) -m analysis quarto-path --retry
 
+# The suite on every core (pytest-xdist); a test file stays on one worker, so the chapters it
+# executes once are shared by its tests.
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 # The main job: validate (stops on any data problem), export the supplement, then render the
 # book with Quarto >= 1.9 (its pre-render step validates again and guards _freeze/; `quarto-path`
