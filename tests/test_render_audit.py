@@ -143,7 +143,8 @@ def test_word_reference_has_journal_tables_and_is_reproducible():
     assert '<w:sz w:val="18" />' in styles and "<w:tblBorders>" in styles
     assert 'w:styleId="SyntheticDataNotice"' in styles and 'w:styleId="TOC1"' in styles
     assert rebuilt == build_reference_docx(pandoc_reference_docx()), "same bytes every run"
-    assert committed == rebuilt, "run `make word-reference` and commit the result"
+    if pypandoc.get_pandoc_version() == MADE_WITH_PANDOC:  # another Pandoc ships another default
+        assert committed == rebuilt, "run `make word-reference` and commit the result"
 
 
 # ============================================================================ HTML audit

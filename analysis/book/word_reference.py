@@ -24,6 +24,8 @@ from pathlib import Path
 from analysis.config import PROJECT_ROOT
 
 REFERENCE_DOC = PROJECT_ROOT / "analysis" / "book" / "quarto" / "word-reference.docx"
+#: The Pandoc whose reference document the committed file was made from (`make word-reference`).
+MADE_WITH_PANDOC = "3.9"
 TABLE_TEXT_HALF_POINTS = 18          # 9 pt
 RULE_EIGHTHS = {"outer": 8, "header": 4}  # 1 pt above and below the table, 0.5 pt under the header
 CELL_MARGIN_TWIPS = 60               # 3 pt left and right in each cell (Pandoc's: 5.4 pt)
