@@ -26,6 +26,7 @@ from analysis.book.render_audit import (  # noqa: E402
     pdf_words,
 )
 from analysis.book.word_reference import (  # noqa: E402
+    MADE_WITH_PANDOC,
     REFERENCE_DOC,
     build_reference_docx,
     pandoc_reference_docx,
