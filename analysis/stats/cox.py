@@ -1,32 +1,23 @@
 """Cox proportional-hazards models for categorical factors, with explicit reference levels.
 
-Fitting uses lifelines' CoxPHFitter (Efron ties, no penalty) on a dummy coding built here, so the
-reference level of every factor is stated by the caller. Results reproduce R's
+Fitting uses analysis.stats.cox_fit (Efron ties, Newton–Raphson, no penalty) on a dummy coding
+built here, so the reference level of every factor is stated by the caller. Results reproduce R's
 ``coxph(..., ties = "efron")`` (hazard ratios, Wald intervals and p-values, likelihood-ratio
 test) and ``cox.zph(fit, transform = "km")``; tests/test_cox.py checks this against R fixtures.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
+from .cox_fit import CoxFit, fit_cox
 from .survival import kaplan_meier, normal_two_sided_p, z_value
 
-if TYPE_CHECKING:  # lifelines is imported where a model is fitted: a second to import
-    from lifelines import CoxPHFitter
-
 TABLE_COLUMNS = ["variable", "level", "reference", "n", "events", "hr", "lower", "upper", "p"]
-
-# Newton–Raphson settings. lifelines' default stops on a relative log-likelihood change (1e-9) or a
-# Newton decrement below 1e-7, which leaves log HRs ~1e-6 from the maximum; these settings iterate
-# until the Newton decrement is at rounding level, so estimates agree with R to ~1e-9.
-FIT_OPTIONS = {"precision": 1e-18, "r_precision": 0.0, "max_steps": 200}
 
 # |log HR| beyond this means the likelihood is still rising (monotone likelihood), not an estimate.
 MONOTONE_LIKELIHOOD_LOG_HR = 10.0
@@ -48,8 +39,10 @@ class CoxResult:
 
     ``warnings`` lists, in words, everything a reader must know: excluded patients, levels whose
     hazard ratio is not estimable (reported as NaN), a low events-per-variable ratio. ``lr_*`` is
-    the likelihood-ratio test against the null model; ``concordance`` (Harrell's C, as R's) is
-    computed when first asked for, since no output of the report shows it; ``design``/``terms`` hold the dummy coding
+    the likelihood-ratio test against the null model; ``fit`` holds the estimates in the order of
+    the design's dummy columns (``coefficient``/``standard_error`` look them up by column);
+    ``concordance`` (Harrell's C, as R's) is
+    computed when asked for, since no output of the report shows it; ``design``/``terms`` hold the dummy coding
     (factor -> its columns) used by proportional_hazards_test; ``selected``, ``selection`` and
     ``events_per_variable`` are filled by prespecified_cox and screened_cox.
     """
@@ -58,7 +51,7 @@ class CoxResult:
     n: int
     events: int
     excluded: int
-    fitter: CoxPHFitter | None
+    fit: CoxFit | None
     warnings: list[str]
     factors: dict[str, str] = field(default_factory=dict)
     lr_chisq: float = np.nan
@@ -73,11 +66,25 @@ class CoxResult:
     selection: pd.DataFrame | None = None
 
     @property
+    def columns(self) -> list[str]:
+        """The design's dummy columns, in the order of ``fit``'s arrays."""
+        return [column for columns in self.terms.values() for column in columns]
+
+    def coefficient(self, column: str) -> float:
+        """Fitted log hazard ratio of one dummy column (NaN without a fit)."""
+        return np.nan if self.fit is None else float(self.fit.coefficients[self.columns.index(column)])
+
+    def standard_error(self, column: str) -> float:
+        """Standard error of one dummy column's log hazard ratio (NaN without a fit)."""
+        return np.nan if self.fit is None else float(self.fit.standard_errors[self.columns.index(column)])
+
+    @property
     def concordance(self) -> float:
         """Harrell's C of the linear predictor (NaN without a fitted model), as R's coxph reports it."""
-        if self.fitter is None or self.design is None or not self.terms:
+        if self.fit is None or self.design is None or not self.terms:
             return np.nan
-        return _concordance(self.design, self.terms, self.duration, self.event, self.fitter)
+        return _concordance(self.design, self.columns, self.duration, self.event,
+                            self.fit.coefficients)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,38 +163,18 @@ def _complete_cases(
 # Fitting
 
 
-def _fit(design: pd.DataFrame, duration: str, event: str) -> tuple[CoxPHFitter, list[str]]:
-    """Fit lifelines' Efron Cox model; return the fitter and lifelines' convergence messages.
-
-    lifelines' batch computation of the Efron terms (same formulas, vectorised over tied
-    times) is used always: it is several times faster with many ties (large N, whole-day
-    times) and gives the same estimates (the R fixture tests hold to 1e-6 either way).
-
-    If the tight iteration runs into a singular information matrix (a coefficient drifting to
-    ±infinity under monotone likelihood), the fit is repeated with lifelines' default stopping
-    rule, which halts earlier; the drifting level is then reported as not estimable.
-    """
-    from lifelines import CoxPHFitter
-    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            fitter = CoxPHFitter().fit(design, duration, event, fit_options=FIT_OPTIONS,
-                                       batch_mode=True)
-        except ConvergenceError:
-            fitter = CoxPHFitter().fit(design, duration, event, batch_mode=True)
-    non_convergence = ("failed to converge", "norm(delta) is still high", "suspiciously close to 0")
-    messages = [
-        str(w.message).strip().splitlines()[0]
-        for w in caught
-        if issubclass(w.category, ConvergenceWarning) and any(m in str(w.message) for m in non_convergence)
-    ]
-    return fitter, messages
+def _fit(design: pd.DataFrame, columns: list[str], duration: str, event: str) -> tuple[CoxFit, list[str]]:
+    """Fit the Efron Cox model on the dummy ``columns``; return the fit and messages on convergence."""
+    fit = fit_cox(design[duration].to_numpy(float), design[event].to_numpy(float),
+                  design[columns].to_numpy(float))
+    messages = [] if fit.converged else [
+        f"Newton–Raphson did not settle in {fit.iterations} steps (information matrix singular "
+        "or estimates still moving)"]
+    return fit, messages
 
 
 def _not_estimable(
-    design: pd.DataFrame, levels: dict[str, list[str]], event: str, fitter: CoxPHFitter
+    design: pd.DataFrame, levels: dict[str, list[str]], event: str, fit: CoxFit, columns_fitted: list[str]
 ) -> dict[str, str]:
     """Dummy columns whose hazard ratio is infinite or zero (monotone likelihood), with the reason."""
     reasons: dict[str, str] = {}
@@ -211,9 +198,8 @@ def _not_estimable(
                     f"{variable} = {level}: no events among its {int(in_level.sum())} patients, so "
                     f"the hazard ratio is not estimable (monotone likelihood); reported as NaN"
                 )
-            elif abs(fitter.params_[column]) > MONOTONE_LIKELIHOOD_LOG_HR or not np.isfinite(
-                fitter.standard_errors_[column]
-            ):
+            elif abs(fit.coefficients[columns_fitted.index(column)]) > MONOTONE_LIKELIHOOD_LOG_HR \
+                    or not np.isfinite(fit.standard_errors[columns_fitted.index(column)]):
                 reasons[column] = (
                     f"{variable} = {level}: the likelihood has no finite maximum (monotone "
                     f"likelihood, a form of separation); hazard ratio not estimable, reported as NaN"
@@ -222,15 +208,13 @@ def _not_estimable(
 
 
 def _concordance(
-    design: pd.DataFrame, terms: dict[str, list[str]], duration: str, event: str, fitter: CoxPHFitter
+    design: pd.DataFrame, columns: list[str], duration: str, event: str, coefficients: np.ndarray
 ) -> float:
     """Harrell's C of the linear predictor, as R's coxph concordance (ties in risk count 1/2).
 
-    Computed from X·beta rather than lifelines' concordance_index_, whose partial hazards carry
-    rounding noise that splits patients with identical covariates into spurious non-ties.
+    Computed from X·beta, with lifelines' concordance_index (imported here: only tests ask).
     """
-    columns = [c for cols in terms.values() for c in cols]
-    linear_predictor = design[columns].to_numpy(float) @ fitter.params_[columns].to_numpy(float)
+    linear_predictor = design[columns].to_numpy(float) @ np.asarray(coefficients, float)
     # Sums of the same coefficients in another order can differ in the last bit: such values
     # are ties, not a ranking (round to 10 decimals before ranking).
     linear_predictor = np.round(linear_predictor, 10)
@@ -241,7 +225,8 @@ def _concordance(
 
 def _level_table(
     data: pd.DataFrame, labels: dict[str, pd.Series], levels: dict[str, list[str]],
-    event: str, fitter: CoxPHFitter | None, not_estimable: dict[str, str], conf_level: float,
+    event: str, fit: CoxFit | None, columns_fitted: list[str], not_estimable: dict[str, str],
+    conf_level: float,
 ) -> pd.DataFrame:
     """One row per level: counts, and HR with Wald interval and p (NaN for reference/not estimable)."""
     z = z_value(conf_level)
@@ -258,9 +243,9 @@ def _level_table(
                 "hr": 1.0 if reference else np.nan, "lower": np.nan, "upper": np.nan, "p": np.nan,
             }
             column = dummy_column(variable, level)
-            if i > 0 and fitter is not None and column not in not_estimable:
-                coef = float(fitter.params_[column])
-                se = float(fitter.standard_errors_[column])
+            if i > 0 and fit is not None and column not in not_estimable:
+                coef = float(fit.coefficients[columns_fitted.index(column)])
+                se = float(fit.standard_errors[columns_fitted.index(column)])
                 row.update(
                     hr=np.exp(coef), lower=np.exp(coef - z * se), upper=np.exp(coef + z * se),
                     p=normal_two_sided_p(coef / se),
@@ -298,28 +283,23 @@ def cox_model(
     notes.extend(level_notes)
     terms = {v: [dummy_column(v, lev) for lev in levs[1:]] for v, levs in levels.items() if len(levs) > 1}
 
+    columns_fitted = [c for cols in terms.values() for c in cols]
     n, n_events = len(design), int(design[event].sum())
-    fitter, not_estimable = None, {}
+    fit, not_estimable = None, {}
     lr_chisq, lr_df, lr_p = np.nan, 0, np.nan
     if terms:
-        from lifelines.exceptions import ConvergenceError
+        fit, messages = _fit(design, columns_fitted, duration, event)
+        not_estimable = _not_estimable(design, levels, event, fit, columns_fitted)
+        notes.extend(dict.fromkeys(not_estimable.values()))  # unique, in order
+        if not not_estimable:  # otherwise the convergence message only restates the same problem
+            notes.extend(messages)
+        lr_chisq, lr_df = fit.likelihood_ratio_chisq, len(columns_fitted)
+        lr_p = float(special.chdtrc(lr_df, lr_chisq))
 
-        try:
-            fitter, messages = _fit(design, duration, event)
-        except ConvergenceError as error:
-            notes.append(f"model could not be fitted (lifelines: {str(error).splitlines()[0]})")
-        else:
-            not_estimable = _not_estimable(design, levels, event, fitter)
-            notes.extend(dict.fromkeys(not_estimable.values()))  # unique, in order
-            if not not_estimable:  # otherwise lifelines' messages only restate the same problem
-                notes.extend(f"lifelines: {m}" for m in dict.fromkeys(messages))
-            lr = fitter.log_likelihood_ratio_test()
-            lr_chisq, lr_df, lr_p = float(lr.test_statistic), int(lr.degrees_freedom), float(lr.p_value)
-
-    table = _level_table(analysed, labels, levels, event, fitter, not_estimable, conf_level)
+    table = _level_table(analysed, labels, levels, event, fit, columns_fitted, not_estimable, conf_level)
     return CoxResult(
         table=table, n=n, events=n_events, excluded=excluded,
-        fitter=fitter, warnings=notes, factors=dict(factors), lr_chisq=lr_chisq, lr_df=lr_df,
+        fit=fit, warnings=notes, factors=dict(factors), lr_chisq=lr_chisq, lr_df=lr_df,
         lr_p=lr_p, design=design, duration=duration, event=event, terms=terms,
     )
 
@@ -496,14 +476,14 @@ def proportional_hazards_test(result: CoxResult) -> pd.DataFrame:
     ``proportional_hazard_test``, which uses the older (pre-2019) approximation. Not meaningful
     for a factor with a level reported as not estimable (see ``result.warnings``).
     """
-    if result.fitter is None or not result.terms:
+    if result.fit is None or not result.terms:
         raise ValueError("the model was not fitted; no proportional-hazards test")
     design = result.design
-    columns = [c for cols in result.terms.values() for c in cols]
+    columns = result.columns
     time = design[result.duration].to_numpy(float)
     status = design[result.event].to_numpy(float)
     x = design[columns].to_numpy(float)
-    beta = result.fitter.params_[columns].to_numpy(float)
+    beta = result.fit.coefficients
 
     g = _km_time_transform(time, status)
     score, information = _time_weighted_score(time, status, x, beta, g)

@@ -18,7 +18,7 @@
   Fisher's exact test on the 2×2 table.
 
 Everything is vectorised over patients (group counts, not loops over rows), so it runs at
-N = 100,000; the Cox fits (lifelines) dominate the time there.
+N = 100,000.
 """
 
 from __future__ import annotations
@@ -153,11 +153,11 @@ def multivariable_factor_tests(data: pd.DataFrame, result: cox.CoxResult) -> pd.
     refit per factor (analysis.stats.cox.cox_model on the model's complete cases).
     """
     columns = ["variable", "chisq", "df", "p"]
-    if result.fitter is None or not result.terms:
+    if result.fit is None or not result.terms:
         return pd.DataFrame([], columns=columns)
     factors = {v: r for v, r in result.factors.items() if v in result.terms}
     analysed = data.loc[result.design.index]
-    full = float(result.fitter.log_likelihood_)
+    full = result.fit.log_likelihood
     rows = []
     for variable in factors:
         if len(factors) == 1:
@@ -165,8 +165,8 @@ def multivariable_factor_tests(data: pd.DataFrame, result: cox.CoxResult) -> pd.
         else:
             reduced = cox.cox_model(analysed, {v: r for v, r in factors.items() if v != variable},
                                     result.duration, result.event)
-            chisq = (np.nan if reduced.fitter is None
-                     else max(2.0 * (full - float(reduced.fitter.log_likelihood_)), 0.0))
+            chisq = (np.nan if reduced.fit is None
+                     else max(2.0 * (full - reduced.fit.log_likelihood), 0.0))
         df = len(result.terms[variable])
         rows.append({"variable": variable, "chisq": chisq, "df": df,
                      "p": chi_square_p(chisq, df) if np.isfinite(chisq) else np.nan})
