@@ -57,3 +57,16 @@ def test_makefile_defines_the_readme_targets():
 def test_data_dictionary_is_generated_from_the_schema():
     published = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
     assert published == dictionary_markdown(), "run `make dictionary` and commit data/README.md"
+
+
+def test_every_derived_column_is_documented():
+    """The dictionary's derived-variables table lists exactly the analysis dataset's columns."""
+    from analysis.study.derive import analysis_dataset
+    from analysis.study.dictionary import DERIVED_COLUMNS
+    from analysis.study.validation import load_study
+
+    data = analysis_dataset(load_study(ROOT / "data" / "synthetic").patients)
+    assert list(DERIVED_COLUMNS) == list(data.columns)
+    assert all(text.strip() for text in DERIVED_COLUMNS.values())
+    dictionary = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    assert all(f"| `{column}` |" in dictionary for column in data.columns)

@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from . import schema
+from .derive import (
+    ADJUVANT_PRIMARY_MONTHS,
+    CLINICAL_BENEFIT_DAYS,
+    DAYS_PER_MONTH,
+    END_OF_TREATMENT_WINDOW_DAYS,
+    METASTATIC_PRIMARY_MONTHS,
+    TDM1_BENEFIT_MONTHS,
+)
 from .identifiers import IDENTIFIER_WORDS
 
 _KIND_TYPES = {"id": "text (identifier)", "category": "text (code)", "integer": "integer",
@@ -90,6 +98,78 @@ CROSS_RULES = (
 )
 
 
+_AS_INPUT = "as in `patients.csv`"
+_YES_NO = "`yes`/`no` from the 0/1 flag of the same name in `patients.csv`"
+
+#: Every column of the analysis dataset (`python -m analysis derive`, analysis/study/derive.py)
+#: and how it is derived; a test checks that this list and the dataset's columns agree.
+DERIVED_COLUMNS = {
+    "patient_id": f"{_AS_INPUT}; never shown in the report",
+    "sequence": "pseudonymous number 1..N shown in the report in place of `patient_id` (a fixed "
+                "seeded permutation of the patients sorted by `patient_id`)",
+    "centre": _AS_INPUT,
+    "age_years": _AS_INPUT,
+    "age_group": "`<50` or `≥50` years",
+    "hormone_receptor": _AS_INPUT,
+    "ecog": "ECOG performance status grouped `0`, `1`, `≥2`",
+    "visceral_metastasis": _YES_NO,
+    "liver_metastasis": _YES_NO,
+    "lung_metastasis": _YES_NO,
+    "bone_metastasis": _YES_NO,
+    "brain_metastasis": _YES_NO,
+    "prior_lines": "lines of therapy for metastatic disease before the TKI: `tki_line` − 1",
+    "prior_lines_group": "`prior_lines` grouped `≤2`, `≥3`",
+    "prior_pertuzumab": _YES_NO,
+    "prior_lapatinib": _YES_NO,
+    "trastuzumab_setting": _AS_INPUT,
+    "trastuzumab_resistance": "`primary` or `acquired` (ESO-ESMO ABC): adjuvant — recurrence within "
+                              f"{ADJUVANT_PRIMARY_MONTHS:g} months after the last adjuvant dose is "
+                              "primary; metastatic — progression within "
+                              f"{METASTATIC_PRIMARY_MONTHS:g} months of starting trastuzumab or "
+                              "best response PD is primary; otherwise acquired",
+    "tdm1_line": _AS_INPUT,
+    "tdm1_months": "months from `tdm1_start_date` to `tdm1_progression_date`",
+    "tdm1_best_response": _AS_INPUT,
+    "tdm1_benefit": f"`yes` when `tdm1_months` ≥ {TDM1_BENEFIT_MONTHS:g} or `tdm1_best_response` is "
+                    "CR or PR (the project's stated assumption), else `no`",
+    "tki_agent": _AS_INPUT,
+    "tki_partner": _AS_INPUT,
+    "tki_line": _AS_INPUT,
+    "pfs_months": "progression-free survival: months from `tki_start_date` to the earlier of "
+                  "`progression_date` and `death_date`, else to `last_assessment_date` (censored)",
+    "pfs_event": "1 when PFS ended in progression or death, 0 when censored",
+    "progressed": "1 when `progression_date` is given",
+    "died": "1 when `death_date` is given",
+    "best_overall_response": _AS_INPUT,
+    "objective_response": "1 when `best_overall_response` is CR or PR (NE counts as 0)",
+    "disease_control": "1 when `best_overall_response` is CR, PR or SD",
+    "clinical_benefit": "1 for CR or PR, or SD lasting at least "
+                        f"{CLINICAL_BENEFIT_DAYS // 7} weeks (measured as the PFS time)",
+    "treatment_months": "months on the TKI: `tki_start_date` to `tki_end_date`; for a patient on "
+                        "treatment at the cut-off, to `last_assessment_date` (or `death_date` "
+                        "when she died before any assessment)",
+    "on_treatment_at_cutoff": "1 when `tki_end_date` is empty",
+    "treatment_end_reason": "why the TKI ended, first match wins: `ongoing` (no `tki_end_date`), "
+                            "`toxicity` (`discontinued_for_toxicity` = 1), `progression` or "
+                            f"`death` (on or within {END_OF_TREATMENT_WINDOW_DAYS} days after "
+                            "`tki_end_date`), else `other`",
+    "dose_reduction": _AS_INPUT,
+    "dose_interruption": _AS_INPUT,
+    "discontinued_for_toxicity": _AS_INPUT,
+}
+
+
+def _derived_markdown() -> str:
+    lines = ["## The analysis dataset (derived)", "",
+             "`python -m analysis derive DIR --out FILE` writes one row per patient with these "
+             "columns, derived from the files above (`analysis/study/derive.py`); every patient-level "
+             f"table and figure of the report is computed from them (adverse events and screening "
+             f"from their own files). Months = days / {DAYS_PER_MONTH}.",
+             "", "| column | derivation |", "|---|---|"]
+    lines += [f"| `{column}` | {text} |" for column, text in DERIVED_COLUMNS.items()]
+    return "\n".join(lines)
+
+
 def _table_markdown(table: schema.Table) -> str:
     lines = [f"## `{table.file}`", "", f"One row: {table.row_meaning}. "
              f"Key: {', '.join('`' + k + '`' for k in table.key)}.", "",
@@ -116,4 +196,5 @@ def dictionary_markdown() -> str:
     rules += ["", "## Screening outcomes", "", "| code | meaning |", "|---|---|"]
     rules += [f"| `{code}` | {text} |" for code, text in schema.SCREENING_OUTCOMES.items()]
     parts.append("\n".join(rules))
+    parts.append(_derived_markdown())
     return "\n\n".join(parts) + "\n"
