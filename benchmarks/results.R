@@ -6,7 +6,8 @@
 # same JSON as the Python command (without the "data" block: folder and checksums), computed
 # with R's survival package: survfit medians (Brookmeyer-Crowley, log), the SPSS-style
 # symmetric interval, landmark rates, reverse-KM follow-up, binom.test, adverse-event counts at
-# the worst grade, survdiff and coxph (Efron) for both subgroups. benchmarks/run.py checks that
+# the worst grade, survdiff and coxph (Efron) for both subgroups, RMST at 12 and 24 months
+# (overall, and the difference between the levels of each subgroup). benchmarks/run.py checks that
 # the two outputs agree before it times either.
 
 suppressPackageStartupMessages({
@@ -95,6 +96,17 @@ for (i in seq_along(landmarks$time)) {
 }
 followup <- quantile(survfit(Surv(months, 1 - event) ~ 1, data = d), 0.5)
 
+RMST_HORIZONS <- c(12, 24)
+rmean <- function(fit, tau) {  # RMST and its standard error, as print(survfit, rmean = tau)
+  table <- summary(fit, rmean = tau)$table
+  c(table[["rmean"]], table[["se(rmean)"]])
+}
+rmst <- list()
+for (tau in RMST_HORIZONS) {
+  m <- rmean(fit, tau)
+  rmst[[as.character(tau)]] <- list(estimate = m[1], ci = m[1] + c(-1, 1) * qnorm(0.975) * m[2])
+}
+
 # ------------------------------------------------------------------------------- response
 exact <- function(flag) {
   k <- sum(flag)
@@ -123,14 +135,27 @@ subgroup <- function(column, level, reference) {
   ci <- summary(model)$conf.int
   test <- survdiff(Surv(months, event) ~ group, data = d)
   medians <- list()
+  counts <- list()
+  fits <- list()
   for (value in c(level, reference)) {
     part <- d[d[[column]] == value, ]
-    medians[[value]] <- num(quantile(survfit(Surv(months, event) ~ 1, data = part), 0.5)$quantile)
+    fits[[value]] <- survfit(Surv(months, event) ~ 1, data = part)
+    medians[[value]] <- num(quantile(fits[[value]], 0.5)$quantile)
+    counts[[value]] <- nrow(part)
   }
-  list(level = level, reference = reference, hr = ci[1, "exp(coef)"],
-       ci = c(ci[1, "lower .95"], ci[1, "upper .95"]),
+  differences <- list()
+  for (tau in RMST_HORIZONS) {
+    a <- rmean(fits[[level]], tau)
+    b <- rmean(fits[[reference]], tau)
+    se <- sqrt(a[2]^2 + b[2]^2)
+    differences[[as.character(tau)]] <- list(
+      difference = a[1] - b[1], ci = a[1] - b[1] + c(-1, 1) * qnorm(0.975) * se,
+      p = 2 * pnorm(-abs(a[1] - b[1]) / se))
+  }
+  list(level = level, reference = reference, n = counts, median = medians, estimable = TRUE,
+       reason = NULL, hr = ci[1, "exp(coef)"], ci = c(ci[1, "lower .95"], ci[1, "upper .95"]),
        logrank_p = pchisq(test$chisq, length(test$n) - 1, lower.tail = FALSE),
-       median = medians)
+       rmst_difference = differences)
 }
 
 results <- list(
@@ -142,7 +167,8 @@ results <- list(
     ci_brookmeyer_crowley = c(num(bc$lower), num(bc$upper)),
     median_brookmeyer_crowley = num(bc$quantile),
     rate = rate,
-    followup_median = num(followup$quantile)
+    followup_median = num(followup$quantile),
+    rmst = rmst
   ),
   response = list(
     bor = as.list(setNames(as.integer(counts), RESPONSE_CODES)),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from analysis.__main__ import main
 from analysis.config import BUNDLED_DATA
@@ -47,7 +48,27 @@ def test_results_json_has_the_documented_shape(capsys, study):
     assert {e["term"] for e in r["adverse_events"]} == set(study.adverse_events["ae_term"])
     sub = r["subgroups"]["trastuzumab_resistance"]
     assert (sub["level"], sub["reference"]) == ("acquired", "primary")
-    assert set(sub) >= {"hr", "ci", "logrank_p", "median"}
+    assert set(sub) >= {"hr", "ci", "logrank_p", "median", "rmst_difference"}
+
+
+def test_results_json_rmst_is_the_report_s(capsys, dataset):
+    """RMST in results --json: the numbers of the report's RMST table (tested against R)."""
+    from analysis.stats.rmst import rmst_table
+
+    assert main(["results", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    by_level, differences = rmst_table(dataset, {"tdm1_benefit": "no", "trastuzumab_resistance": "primary"})
+    overall = by_level[by_level["variable"] == "overall"]
+    assert set(r["pfs"]["rmst"]) == {"12", "24"}
+    for row in overall.itertuples():
+        got = r["pfs"]["rmst"][f"{row.tau:g}"]
+        assert got["estimate"] == pytest.approx(row.rmst, rel=1e-12)
+        assert got["ci"] == pytest.approx([row.lower, row.upper], rel=1e-12)
+    for row in differences.itertuples():
+        got = r["subgroups"][row.variable]["rmst_difference"][f"{row.tau:g}"]
+        assert got["difference"] == pytest.approx(row.difference, rel=1e-12)
+        assert got["ci"] == pytest.approx([row.lower, row.upper], rel=1e-12)
+        assert got["p"] == pytest.approx(row.p, rel=1e-9)
 
 
 def test_results_json_uses_null_where_not_reached(tmp_path: Path, capsys, data_copy):

@@ -14,6 +14,7 @@ from analysis.study.study_data import StudyData
 from .adverse_events import adverse_event_table
 from .cox import cox_model
 from .response import best_response_table, response_rates
+from .rmst import RMST_HORIZONS, restricted_mean, rmst_difference
 from .survival import (
     landmark_survival,
     logrank_test,
@@ -47,8 +48,26 @@ def data_fingerprint(study: StudyData) -> str:
     return digest.hexdigest()
 
 
+def _rmst(time: pd.Series, event: pd.Series) -> dict:
+    """RMST (months) with its 95% CI at each horizon, keyed by the horizon ('12', '24')."""
+    means = (restricted_mean(time, event, tau) for tau in RMST_HORIZONS)
+    return {f"{m.tau:g}": {"estimate": _num(m.estimate), "ci": [_num(m.lower), _num(m.upper)]}
+            for m in means}
+
+
+def _rmst_differences(dataset: pd.DataFrame, column: str, level: str, reference: str) -> dict:
+    """RMST of ``level`` minus ``reference`` with its 95% CI and z-test p at each horizon."""
+    parts = {value: dataset[dataset[column] == value] for value in (level, reference)}
+    out = {}
+    for tau in RMST_HORIZONS:
+        a, b = (restricted_mean(parts[v]["pfs_months"], parts[v]["pfs_event"], tau) for v in (level, reference))
+        difference, _, lower, upper, p = rmst_difference(a, b)
+        out[f"{tau:g}"] = {"difference": _num(difference), "ci": [_num(lower), _num(upper)], "p": _num(p)}
+    return out
+
+
 def subgroup_result(dataset: pd.DataFrame, column: str, level: str, reference: str) -> dict:
-    """HR (Cox, Efron), log-rank p and medians for one two-level subgroup factor.
+    """HR (Cox, Efron), log-rank p, medians and RMST differences for one two-level subgroup factor.
 
     When the patients are not in both levels (e.g. every patient benefited from T-DM1), the
     comparison is not estimable: ``estimable`` is false, ``reason`` says why, and hr, ci and
@@ -62,7 +81,8 @@ def subgroup_result(dataset: pd.DataFrame, column: str, level: str, reference: s
         medians[value] = (_num(median_brookmeyer_crowley(part["pfs_months"], part["pfs_event"]).estimate)
                           if len(part) else None)
     result = {"level": level, "reference": reference, "n": counts, "median": medians,
-              "estimable": True, "reason": None, "hr": None, "ci": [None, None], "logrank_p": None}
+              "estimable": True, "reason": None, "hr": None, "ci": [None, None], "logrank_p": None,
+              "rmst_difference": None}
     empty = [value for value, n in counts.items() if n == 0]
     if empty:
         result.update(estimable=False,
@@ -73,7 +93,8 @@ def subgroup_result(dataset: pd.DataFrame, column: str, level: str, reference: s
     row = model.table[(model.table["variable"] == column) & (model.table["level"] == level)].iloc[0]
     test = logrank_test(dataset["pfs_months"], dataset["pfs_event"], dataset[column])
     result.update(hr=_num(row["hr"]), ci=[_num(row["lower"]), _num(row["upper"])],
-                  logrank_p=_num(test.p))
+                  logrank_p=_num(test.p),
+                  rmst_difference=_rmst_differences(dataset, column, level, reference))
     if result["hr"] is None:
         result.update(estimable=False, reason="; ".join(model.warnings) or "hazard ratio not estimable")
     return result
@@ -103,6 +124,7 @@ def key_results(study: StudyData) -> dict:
                                         "ci": [_num(100 * r.lower), _num(100 * r.upper)]}
                      for r in landmarks.itertuples()},
             "followup_median": _num(median_followup(time, event).estimate),
+            "rmst": _rmst(time, event),
         },
         "response": {
             "bor": {code: int(n) for code, n in bor.items()},
