@@ -9,8 +9,15 @@ When `Rscript` is on the PATH it also runs benchmarks/results.R (R doing the wor
 `results --json` with readr and survival), checks that its output equals ours, then times
 both alternately and prints the medians and the Python/R ratio per N.
 
+`--book` adds, at the smallest N, the kernel work of a whole-book render: every chapter that
+runs code, once per output format (HTML, Typst, Word: 27 fresh kernels, as Quarto starts
+them, each told its format through QUARTO_EXECUTE_INFO), without Pandoc and Typst; with
+`quarto` on the PATH it also times `quarto render` itself. The last table checks issue 12's
+targets against what was measured.
+
     .venv/bin/python benchmarks/run.py              # N = 66, 1,000, 10,000, 100,000
     .venv/bin/python benchmarks/run.py --n 66 1000  # a quick run
+    .venv/bin/python benchmarks/run.py --n 66 100000 --book   # every target of issue 12
 """
 
 from __future__ import annotations
@@ -29,21 +36,25 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ("cohort", "efficacy", "subgroups", "safety")
+BOOK_FORMATS = ("html", "typst", "docx")
+SECTION_LINE = (r"executed (\S+?)\.(?:py|qmd) in ([0-9.]+) s \(kernel ready after ([0-9.]+) s, "
+                r"first cell ([0-9.]+) s\)")
 R_SCRIPT = ROOT / "benchmarks" / "results.R"
 #: Relative tolerance of the Python/R agreement check (the outputs agree to ~1e-12 in practice).
 R_AGREEMENT = 1e-9
 
 
-def run(args: list[str]) -> tuple[float, float, str]:
+def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """Run `python -m analysis ARGS`; return (wall seconds, peak RSS in MiB, its output)."""
-    return run_process([sys.executable, "-m", "analysis", *args])
+    return run_process([sys.executable, "-m", "analysis", *args], env)
 
 
-def run_process(command: list[str]) -> tuple[float, float, str]:
+def run_process(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """Run a command; return (wall seconds, peak RSS in MiB, its output) or raise on failure."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err)
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err,
+                                   env=None if env is None else {**os.environ, **env})
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - start
         out.seek(0)
@@ -53,7 +64,13 @@ def run_process(command: list[str]) -> tuple[float, float, str]:
         return elapsed, usage.ru_maxrss / 1024, out.read().decode()
 
 
-def benchmark(n: int, workdir: Path) -> list[tuple[str, float | str, float]]:
+def section_timings(output: str) -> list[tuple[str, float, float, float]]:
+    """(chapter, start to end, kernel ready, first cell) of each chapter a `sections` run printed."""
+    return [(name, float(total), float(ready), float(first))
+            for name, total, ready, first in re.findall(SECTION_LINE, output)]
+
+
+def benchmark(n: int, workdir: Path, measured: dict) -> list[tuple[str, float | str, float]]:
     """Each step at one N; the sections run in one command, each in its own fresh kernel."""
     data = workdir / f"n{n}"
     rows = []
@@ -64,13 +81,42 @@ def benchmark(n: int, workdir: Path) -> list[tuple[str, float | str, float]]:
         seconds, mib, _ = run(args)
         rows.append((step, seconds, mib))
     seconds, mib, output = run(["sections", *SECTIONS, "--data-dir", str(data), "--out", str(workdir / "out")])
-    pattern = (r"executed \d\d-(\w+)\.py in ([0-9.]+) s \(kernel ready after ([0-9.]+) s, "
-               r"first cell ([0-9.]+) s\)")
-    for name, total, ready, first in re.findall(pattern, output):
+    timings = section_timings(output)
+    for name, total, ready, first in timings:
         rows.append((f"section {name}: kernel ready / first cell / start to end",
-                     f"{float(ready):.1f} / {float(first):.1f} / {float(total):.1f}", float("nan")))
-    rows.append(("all four sections (one command, two kernels at a time, validation included)",
-                 seconds, mib))
+                     f"{ready:.1f} / {first:.1f} / {total:.1f}", float("nan")))
+    rows.append(("all four sections (one command, validation included)", seconds, mib))
+    measured.setdefault("sections", {})[n] = seconds
+    measured.setdefault("kernel_ready", []).extend(ready for _, _, ready, _ in timings)
+    return rows
+
+
+def book_benchmark(n: int, workdir: Path, measured: dict) -> list[tuple[str, float | str, float]]:
+    """The kernels of a whole-book render: every code chapter once per format, headless."""
+    from analysis.book.execute import book_chapters
+
+    chapters = [chapter.name for chapter in book_chapters()]
+    rows, total, readies = [], 0.0, []
+    for fmt in BOOK_FORMATS:
+        info = workdir / f"execute-info-{fmt}.json"
+        info.write_text(json.dumps({"format": {"pandoc": {"to": fmt}}}), encoding="utf-8")
+        seconds, mib, output = run(["sections", *chapters, "--data-dir", str(workdir / f"n{n}"),
+                                    "--out", str(workdir / f"book-{fmt}")],
+                                   env={"QUARTO_EXECUTE_INFO": str(info)})
+        ready = [r for _, _, r, _ in section_timings(output)]
+        readies.extend(ready)
+        total += seconds
+        rows.append((f"book kernels, {fmt}: {len(ready)} chapters (one command; kernel ready "
+                     f"{min(ready):.1f}–{max(ready):.1f} s)", seconds, mib))
+    rows.append(("book kernels, all three formats", total, float("nan")))
+    measured["kernel_ready"] = measured.get("kernel_ready", []) + readies
+    measured["book_kernels"] = total
+    quarto = shutil.which("quarto")
+    if quarto:
+        seconds, mib, _ = run_process([quarto, "render"], env={"TKI_DATA_DIR": str(workdir / f"n{n}"),
+                                                              "QUARTO_PYTHON": sys.executable})
+        rows.append(("quarto render (whole book, all formats)", seconds, mib))
+        measured["quarto_render"] = seconds
     return rows
 
 
@@ -108,25 +154,59 @@ def compare_with_r(data: Path, repeats: int) -> tuple[tuple[float, float], tuple
                  for runs in (python_runs, r_runs))
 
 
+def targets(measured: dict, comparisons: list) -> list[tuple[str, str, str]]:
+    """Issue 12's targets, each with what was measured here and whether it is met."""
+    rows = []
+    ratios = {n: (py[0] / r[0], py[1]) for n, py, r in comparisons}
+    for n, limit in ((66, 0.8), (100_000, 0.5)):
+        if n in ratios:
+            rows.append((f"`results` at most {limit} × R at N = {n:,}", f"{ratios[n][0]:.2f} × R",
+                         "yes" if ratios[n][0] <= limit else "no"))
+    if 100_000 in ratios:
+        mib = ratios[100_000][1]
+        rows.append(("`results` peak memory under 500 MiB at N = 100,000", f"{mib:.0f} MiB",
+                     "yes" if mib < 500 else "no"))
+    for n, limit in ((66, 10.0), (100_000, 30.0)):
+        if n in measured.get("sections", {}):
+            seconds = measured["sections"][n]
+            rows.append((f"four sections under {limit:.0f} s at N = {n:,}", f"{seconds:.1f} s",
+                         "yes" if seconds < limit else "no"))
+    if measured.get("kernel_ready"):
+        slowest = max(measured["kernel_ready"])
+        rows.append(("every chapter kernel starts work within 1.5 s", f"slowest {slowest:.2f} s",
+                     "yes" if slowest <= 1.5 else "no"))
+    if "book_kernels" in measured:
+        rows.append(("whole-book render at N = 66: total stated", (
+            f"quarto render {measured['quarto_render']:.1f} s" if "quarto_render" in measured else
+            f"kernels {measured['book_kernels']:.1f} s (no Quarto here: Pandoc/Typst not timed)"), "–"))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[66, 1_000, 10_000, 100_000])
     parser.add_argument("--repeats", type=int, default=3,
                         help="alternating runs of `results` and R per N (medians are shown)")
     parser.add_argument("--r-only", action="store_true", help="only the comparison with R")
+    parser.add_argument("--book", action="store_true",
+                        help="also the kernels of a whole-book render at the smallest N (and "
+                             "`quarto render` when Quarto is on the PATH)")
     args = parser.parse_args()
     with_r = shutil.which("Rscript") is not None
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
     if not args.r_only:
         print("| N | step | wall time (s) | peak memory (MiB) |")
         print("|---:|---|---:|---:|")
-    comparisons = []
+    comparisons, measured = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.n:
             if args.r_only:
                 run(["simulate", "--n", str(n), "--out", str(Path(tmp) / f"n{n}")])
             else:
-                for step, seconds, mib in benchmark(n, Path(tmp)):
+                rows = benchmark(n, Path(tmp), measured)
+                if args.book and n == min(args.n):
+                    rows += book_benchmark(n, Path(tmp), measured)
+                for step, seconds, mib in rows:
                     memory = "–" if mib != mib else f"{mib:.0f}"
                     shown = seconds if isinstance(seconds, str) else f"{seconds:.1f}"
                     print(f"| {n:,} | {step} | {shown} | {memory} |", flush=True)
@@ -134,13 +214,20 @@ def main() -> None:
                 comparisons.append((n, *compare_with_r(Path(tmp) / f"n{n}", args.repeats)))
     if not with_r:
         print("\nRscript not found: no comparison with R (apt-get install -y r-cran-survival r-cran-readr)")
-        return
-    print(f"\n`results --json` against benchmarks/results.R (same output checked first; medians of "
-          f"{args.repeats} alternating runs)\n")
-    print("| N | Python (s) | R (s) | Python/R | Python (MiB) | R (MiB) |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    for n, (py_s, py_mib), (r_s, r_mib) in comparisons:
-        print(f"| {n:,} | {py_s:.2f} | {r_s:.2f} | {py_s / r_s:.2f} | {py_mib:.0f} | {r_mib:.0f} |")
+    else:
+        print(f"\n`results --json` against benchmarks/results.R (same output checked first; medians of "
+              f"{args.repeats} alternating runs)\n")
+        print("| N | Python (s) | R (s) | Python/R | Python (MiB) | R (MiB) |")
+        print("|---:|---:|---:|---:|---:|---:|")
+        for n, (py_s, py_mib), (r_s, r_mib) in comparisons:
+            print(f"| {n:,} | {py_s:.2f} | {r_s:.2f} | {py_s / r_s:.2f} | {py_mib:.0f} | {r_mib:.0f} |")
+    rows = targets(measured, comparisons)
+    if rows:
+        print("\nIssue 12's targets on this machine\n")
+        print("| target | measured | met |")
+        print("|---|---|---|")
+        for target, value, met in rows:
+            print(f"| {target} | {value} | {met} |")
 
 
 if __name__ == "__main__":
