@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ("cohort", "efficacy", "subgroups", "safety")
 BOOK_FORMATS = ("html", "typst", "docx")
 SECTION_LINE = (r"executed (\S+?)\.(?:py|qmd) in ([0-9.]+) s \(kernel ready after ([0-9.]+) s, "
-                r"first cell ([0-9.]+) s\)")
+                r"first cell ([0-9.]+) s[;)]")
 R_SCRIPT = ROOT / "benchmarks" / "results.R"
 #: Relative tolerance of the Python/R agreement check (the outputs agree to ~1e-12 in practice).
 R_AGREEMENT = 1e-9
