@@ -65,7 +65,7 @@ def benchmark(n: int, workdir: Path) -> list[tuple[str, float | str, float]]:
         rows.append((step, seconds, mib))
     seconds, mib, output = run(["sections", *SECTIONS, "--data-dir", str(data), "--out", str(workdir / "out")])
     pattern = (r"executed \d\d-(\w+)\.py in ([0-9.]+) s \(kernel ready after ([0-9.]+) s, "
-               r"first cell ([0-9.]+) s\)")
+               r"first cell ([0-9.]+) s[;)]")
     for name, total, ready, first in re.findall(pattern, output):
         rows.append((f"section {name}: kernel ready / first cell / start to end",
                      f"{float(ready):.1f} / {float(first):.1f} / {float(total):.1f}", float("nan")))
