@@ -152,7 +152,7 @@ def execute_section(section: Section, data_dir: str | Path | None = None,
         marks.setdefault("first_cell_done", time.perf_counter())
 
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", shutdown_kernel="immediate",
                             kernel_manager_class=IpcKernelManager,
                             resources={"metadata": {"path": str(NOTEBOOKS)}},
                             on_notebook_start=ready, on_cell_execute=before_cell,

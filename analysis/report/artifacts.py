@@ -54,15 +54,8 @@ def artifact(label: str, caption: str, alt: str = "") -> Callable[[Callable], Ca
 
 
 def find_artifact(label: str) -> Artifact:
-    """The registered table or figure `label`; every section is imported if it is not there yet.
-
-    A chapter imports only its own section, so a label of another section is found by importing
-    the rest (rarely needed, never wrong).
-    """
-    if label not in _REGISTRY:
-        from .sections import import_sections
-
-        import_sections()
+    """The registered table or figure `label` (its section module must have been imported:
+    a chapter imports its own; `analysis.report.sections.all_artifacts()` imports them all)."""
     if label not in _REGISTRY:
         raise KeyError(f"no table or figure labelled {label!r} (is its section imported?)")
     return _REGISTRY[label]
