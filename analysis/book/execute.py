@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -180,6 +181,39 @@ class ExecutedSection:
     timings: dict[str, float]
 
 
+#: Seconds each chapter took in the last `execute_sections` run: the order of the next one.
+SECONDS_FILE = PROJECT_ROOT / "_build" / "chapter-seconds.json"
+
+
+def longest_first(chosen: list[Section]) -> list[int]:
+    """Indices of `chosen`, the chapter that took longest last time first (unknown ones after,
+    in the given order): on two cores, the longest chapter starting last would set the total."""
+    try:
+        last = {str(k): float(v) for k, v in json.loads(SECONDS_FILE.read_text(encoding="utf-8")).items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        last = {}
+    return sorted(range(len(chosen)), key=lambda i: -last.get(chosen[i].name, 0.0))
+
+
+def remember_seconds(done: list[ExecutedSection]) -> None:
+    """Store how long each chapter worked (start to end, less the time held at the gate), merged
+    with the earlier times of chapters not run now; best effort (the order is only a hint)."""
+    try:
+        times = json.loads(SECONDS_FILE.read_text(encoding="utf-8"))
+        times = times if isinstance(times, dict) else {}
+    except (OSError, ValueError):
+        times = {}
+    times.update({d.section.name: round(d.seconds - d.timings.get("held", 0.0), 2) for d in done})
+    try:
+        SECONDS_FILE.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=SECONDS_FILE.parent, suffix=".tmp", delete=False,
+                                         encoding="utf-8") as file:
+            json.dump(times, file, indent=1, sort_keys=True)
+        os.replace(file.name, SECONDS_FILE)
+    except OSError:
+        pass
+
+
 def execute_sections(chosen: list[Section], data_dir: str | Path | None = None, jobs: int = 1,
                      gate: StartGate | None = None, ahead: int | None = None) -> Iterator[ExecutedSection]:
     """Run sections, each in a fresh kernel of its own, `jobs` at a time; yield them in order.
@@ -187,11 +221,13 @@ def execute_sections(chosen: list[Section], data_dir: str | Path | None = None, 
     Up to `ahead` kernels (default `jobs` + 1) are started at once, before this returns, so
     kernel start-up overlaps whatever the caller does next (e.g. validating the data before it
     opens `gate`) and the chapters still running; the cells of at most `jobs` sections run at a
-    time, in the order given. Kernels share nothing, so running two at once on two cores
+    time, the chapter that took longest last time first (`longest_first`), so that the longest
+    one does not start last. Kernels share nothing, so running two at once on two cores
     changes no result, only the wall time of the whole command.
     """
     gate = gate or StartGate(jobs, ready=True)
     ahead = jobs + 1 if ahead is None else ahead
+    order = longest_first(chosen)
 
     def run(turn: int, section: Section) -> ExecutedSection:
         timings: dict[str, float] = {}
@@ -200,14 +236,17 @@ def execute_sections(chosen: list[Section], data_dir: str | Path | None = None, 
         return ExecutedSection(section, notebook, time.perf_counter() - start, timings)
 
     pool = ThreadPoolExecutor(max_workers=max(1, min(len(chosen), ahead)))
-    futures = [pool.submit(run, turn, section) for turn, section in enumerate(chosen)]
+    started = {index: pool.submit(run, turn, chosen[index]) for turn, index in enumerate(order)}
 
     def in_order() -> Iterator[ExecutedSection]:
+        done = []
         try:
-            for future in futures:
-                yield future.result()
+            for index in range(len(chosen)):
+                done.append(started[index].result())
+                yield done[-1]
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        remember_seconds(done)
 
     return in_order()
 
