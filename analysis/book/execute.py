@@ -129,11 +129,12 @@ def execute_section(section: Section, data_dir: str | Path | None = None,
                     gate: StartGate | None = None, turn: int | None = None) -> nbformat.NotebookNode:
     """Run one section in a fresh kernel; return the executed notebook with inline values filled.
 
-    With a `gate` (analysis.book.kernels.StartGate) the kernel starts at once and the first
-    cell waits for the gate (data ready, this chapter's `turn` come, a run slot free). `timings`, if given, receives seconds
-    from the start to the kernel answering (`kernel_ready`), held at the gate after that
-    (`held`), and the first code cell's own time (`first_cell`: the chapter's imports, opening
-    the data and whatever else it computes first), for the benchmark.
+    The kernel is reached over Unix sockets (analysis.book.kernels.IpcKernelManager). With a
+    `gate` (analysis.book.kernels.StartGate) it starts at once and the first cell waits for the
+    gate (data ready, this chapter's `turn` come, a run slot free). `timings`, if given,
+    receives seconds from the start to the kernel answering (`kernel_ready`), held at the gate
+    after that (`held`), and the first code cell's own time (`first_cell`: the chapter's
+    imports, opening the data and whatever else it computes first), for the benchmark.
     """
     notebook = _with_inline_probes(read_chapter(section.script))
     started = time.perf_counter()
@@ -153,8 +154,9 @@ def execute_section(section: Section, data_dir: str | Path | None = None,
         marks.setdefault("first_cell_done", time.perf_counter())
 
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", shutdown_kernel="immediate",
-                            kernel_manager_class=IpcKernelManager,
+    # shutdown_kernel="immediate": the kernel has nothing to save, so it is stopped at once.
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            kernel_manager_class=IpcKernelManager, shutdown_kernel="immediate",
                             resources={"metadata": {"path": str(NOTEBOOKS)}},
                             on_notebook_start=ready, on_cell_execute=before_cell,
                             on_cell_executed=after_cell)
