@@ -111,16 +111,29 @@ def _sections(args: argparse.Namespace) -> int:
         book_chapters,
         execute_sections,
         find_section,
+        html_exporter,
         write_executed,
     )
+    from analysis.book.kernels import StartGate
 
     chosen = [find_section(name) for name in args.names] if args.names else book_chapters()
-    _load_once_per_render(args.data_dir)  # validate first: a data problem stops before any section runs
     jobs = args.jobs if args.jobs else min(os.cpu_count() or 1, len(chosen))
-    for done in execute_sections(chosen, data_dir=args.data_dir, jobs=jobs):
+    # The kernels start now and start up while the data are validated (or the render's cache is
+    # loaded); no chapter runs a cell before that is done, and a data problem stops them all.
+    gate = StartGate(jobs)
+    runs = execute_sections(chosen, data_dir=args.data_dir, jobs=jobs, gate=gate)
+    try:
+        _load_once_per_render(args.data_dir)
+    except BaseException as problem:
+        gate.fail(f"the data could not be prepared: {problem.__class__.__name__}")
+        raise
+    gate.open()
+    html_exporter()  # compiles nbconvert's templates while the first chapters run
+    for done in runs:
         files = write_executed(done.notebook, Path(args.out), done.section.script.stem)
-        started = (f" (kernel ready after {done.timings['kernel_ready']:.1f} s, first cell "
-                   f"{done.timings['first_cell']:.1f} s)" if done.timings else "")
+        t = done.timings
+        started = (f" (kernel ready after {t['kernel_ready']:.1f} s, first cell {t['first_cell']:.1f} s; "
+                   f"held {t['held']:.1f} s for the data or a free slot)" if t else "")
         print(f"executed {done.section.script.name} in {done.seconds:.1f} s{started}: "
               + ", ".join(str(f) for f in files), flush=True)
     return 0

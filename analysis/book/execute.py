@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
@@ -25,6 +26,7 @@ from nbclient import NotebookClient
 from analysis.config import DATA_DIR_VARIABLE, PROJECT_ROOT
 
 from .chapters import chapter_files, read_chapter
+from .kernels import IpcKernelManager, StartGate
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 INLINE = re.compile(r"`\{python\}\s+([^`]+)`")
@@ -113,45 +115,61 @@ def _fill_inline_values(notebook: nbformat.NotebookNode) -> nbformat.NotebookNod
     return notebook
 
 
-@contextmanager
-def data_dir_setting(data_dir: str | Path | None) -> Iterator[None]:
-    """$TKI_DATA_DIR set to `data_dir` (absolute) for the kernels started inside; then restored."""
-    env_before = os.environ.get(DATA_DIR_VARIABLE)
+def kernel_environment(data_dir: str | Path | None) -> dict[str, str]:
+    """The environment of a chapter's kernel: this process's, with $TKI_DATA_DIR set to `data_dir`
+    (absolute) when given. Passed to the kernel at its start, so nothing here changes os.environ."""
+    env = dict(os.environ)
     if data_dir is not None:
-        os.environ[DATA_DIR_VARIABLE] = str(Path(data_dir).resolve())
-    try:
-        yield
-    finally:
-        if data_dir is not None:
-            if env_before is None:
-                os.environ.pop(DATA_DIR_VARIABLE, None)
-            else:
-                os.environ[DATA_DIR_VARIABLE] = env_before
+        env[DATA_DIR_VARIABLE] = str(Path(data_dir).resolve())
+    return env
 
 
 def execute_section(section: Section, data_dir: str | Path | None = None,
-                    timeout: int = 600, timings: dict[str, float] | None = None) -> nbformat.NotebookNode:
+                    timeout: int = 600, timings: dict[str, float] | None = None,
+                    gate: StartGate | None = None, turn: int | None = None) -> nbformat.NotebookNode:
     """Run one section in a fresh kernel; return the executed notebook with inline values filled.
 
-    `timings`, if given, receives seconds from the start to the first code cell
-    (`kernel_ready`: kernel launched and connected) and that cell's own time (`first_cell`: the
-    chapter's imports, opening the data and whatever else the chapter computes first), for the
-    benchmark.
+    The kernel is reached over Unix sockets (analysis.book.kernels.IpcKernelManager). With a
+    `gate` (analysis.book.kernels.StartGate) it starts at once and the first cell waits for the
+    gate (data ready, this chapter's `turn` come, a run slot free). `timings`, if given,
+    receives seconds from the start to the kernel answering (`kernel_ready`), held at the gate
+    after that (`held`), and the first code cell's own time (`first_cell`: the chapter's
+    imports, opening the data and whatever else it computes first), for the benchmark.
     """
     notebook = _with_inline_probes(read_chapter(section.script))
-    started, marks = time.perf_counter(), []
+    started = time.perf_counter()
+    marks: dict[str, float] = {}
+    gate = gate or StartGate(ready=True)
 
-    def mark(**_: object) -> None:
-        marks.append(time.perf_counter())
+    def ready(**_: object) -> None:
+        marks["ready"] = time.perf_counter()
+
+    def before_cell(**_: object) -> None:
+        if "entered" not in marks:
+            gate.enter(turn)
+            marks["entered"] = time.perf_counter()
+        marks.setdefault("first_cell", time.perf_counter())
+
+    def after_cell(**_: object) -> None:
+        marks.setdefault("first_cell_done", time.perf_counter())
 
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    with data_dir_setting(data_dir):
-        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(NOTEBOOKS)}},
-                                on_cell_execute=mark, on_cell_executed=mark)
-        client.execute()
-    if timings is not None and len(marks) >= 2:
-        timings.update(kernel_ready=marks[0] - started, first_cell=marks[1] - marks[0])
+    # shutdown_kernel="immediate": the kernel has nothing to save, so it is stopped at once.
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            kernel_manager_class=IpcKernelManager, shutdown_kernel="immediate",
+                            resources={"metadata": {"path": str(NOTEBOOKS)}},
+                            on_notebook_start=ready, on_cell_execute=before_cell,
+                            on_cell_executed=after_cell)
+    try:
+        client.execute(env=kernel_environment(data_dir))
+    finally:
+        if "entered" in marks:
+            gate.leave()
+        elif turn is not None:
+            gate.skip(turn)
+    if timings is not None and "first_cell_done" in marks:
+        timings.update(kernel_ready=marks["ready"] - started, held=marks["entered"] - marks["ready"],
+                       first_cell=marks["first_cell_done"] - marks["first_cell"])
     return _fill_inline_values(notebook)
 
 
@@ -165,22 +183,74 @@ class ExecutedSection:
     timings: dict[str, float]
 
 
-def execute_sections(chosen: list[Section], data_dir: str | Path | None = None,
-                     jobs: int = 1) -> Iterator[ExecutedSection]:
+#: Seconds each chapter took in the last `execute_sections` run: the order of the next one.
+SECONDS_FILE = PROJECT_ROOT / "_build" / "chapter-seconds.json"
+
+
+def longest_first(chosen: list[Section]) -> list[int]:
+    """Indices of `chosen`, the chapter that took longest last time first (unknown ones after,
+    in the given order): on two cores, the longest chapter starting last would set the total."""
+    try:
+        last = {str(k): float(v) for k, v in json.loads(SECONDS_FILE.read_text(encoding="utf-8")).items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        last = {}
+    return sorted(range(len(chosen)), key=lambda i: -last.get(chosen[i].name, 0.0))
+
+
+def remember_seconds(done: list[ExecutedSection]) -> None:
+    """Store how long each chapter worked (start to end, less the time held at the gate), merged
+    with the earlier times of chapters not run now; best effort (the order is only a hint)."""
+    try:
+        times = json.loads(SECONDS_FILE.read_text(encoding="utf-8"))
+        times = times if isinstance(times, dict) else {}
+    except (OSError, ValueError):
+        times = {}
+    times.update({d.section.name: round(d.seconds - d.timings.get("held", 0.0), 2) for d in done})
+    try:
+        SECONDS_FILE.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=SECONDS_FILE.parent, suffix=".tmp", delete=False,
+                                         encoding="utf-8") as file:
+            json.dump(times, file, indent=1, sort_keys=True)
+        os.replace(file.name, SECONDS_FILE)
+    except OSError:
+        pass
+
+
+def execute_sections(chosen: list[Section], data_dir: str | Path | None = None, jobs: int = 1,
+                     gate: StartGate | None = None, ahead: int | None = None) -> Iterator[ExecutedSection]:
     """Run sections, each in a fresh kernel of its own, `jobs` at a time; yield them in order.
 
-    Kernels share nothing, so running two at once on two cores changes no result, only the
-    wall time of the whole command.
+    Up to `ahead` kernels (default `jobs` + 1) are started at once, before this returns, so
+    kernel start-up overlaps whatever the caller does next (e.g. validating the data before it
+    opens `gate`) and the chapters still running; the cells of at most `jobs` sections run at a
+    time, the chapter that took longest last time first (`longest_first`), so that the longest
+    one does not start last. Kernels share nothing, so running two at once on two cores
+    changes no result, only the wall time of the whole command.
     """
-    def run(section: Section) -> ExecutedSection:
+    gate = gate or StartGate(jobs, ready=True)
+    ahead = jobs + 1 if ahead is None else ahead
+    order = longest_first(chosen)
+
+    def run(turn: int, section: Section) -> ExecutedSection:
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        notebook = execute_section(section, timings=timings)
+        notebook = execute_section(section, data_dir=data_dir, timings=timings, gate=gate, turn=turn)
         return ExecutedSection(section, notebook, time.perf_counter() - start, timings)
 
-    with data_dir_setting(data_dir):  # set once here: threads must not set and restore it in turn
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            yield from pool.map(run, chosen)
+    pool = ThreadPoolExecutor(max_workers=max(1, min(len(chosen), ahead)))
+    started = {index: pool.submit(run, turn, chosen[index]) for turn, index in enumerate(order)}
+
+    def in_order() -> Iterator[ExecutedSection]:
+        done = []
+        try:
+            for index in range(len(chosen)):
+                done.append(started[index].result())
+                yield done[-1]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        remember_seconds(done)
+
+    return in_order()
 
 
 _YAML_HEADER = re.compile(r"\A---\n.*?\n---\n", re.S)
@@ -210,18 +280,24 @@ def readable_copy(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return copy
 
 
+@lru_cache(maxsize=1)
+def html_exporter():
+    """The nbconvert exporter of the readable HTML copies (code hidden), made once per process:
+    it compiles its templates on first use (about a second), so every later chapter reuses them."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+
+
 def write_executed(notebook: nbformat.NotebookNode, out_dir: Path, stem: str) -> list[Path]:
     """Save an executed chapter as .ipynb and as standalone HTML (nbconvert, code hidden).
 
     The .ipynb keeps the chapter as Quarto reads it; the HTML is the readable copy.
     """
-    from nbconvert import HTMLExporter
-
     out_dir.mkdir(parents=True, exist_ok=True)
     ipynb = out_dir / f"{stem}.ipynb"
     nbformat.write(notebook, ipynb)
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    html, _ = exporter.from_notebook_node(readable_copy(notebook))
+    html, _ = html_exporter().from_notebook_node(readable_copy(notebook))
     page = out_dir / f"{stem}.html"
     page.write_text(html, encoding="utf-8")
     return [ipynb, page]

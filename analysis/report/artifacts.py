@@ -5,7 +5,8 @@ needs its alt text (what a reader who cannot see it must know), kept here beside
 The notebooks (through `ReportContext.caption` and the `fig-alt` cell options written from this
 register by `python -m analysis alt-text`), the captions list and the supplement export read
 this one register.
-The section modules fill it when `analysis.report.sections` is imported.
+Each section module fills it with its own entries when imported;
+`analysis.report.sections.all_artifacts()` imports them all.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def artifact(label: str, caption: str, alt: str = "") -> Callable[[Callable], Ca
 
 
 def find_artifact(label: str) -> Artifact:
-    """The registered table or figure `label` (its section module must have been imported)."""
+    """The registered table or figure `label` (its section module must have been imported:
+    a chapter imports its own; `analysis.report.sections.all_artifacts()` imports them all)."""
     if label not in _REGISTRY:
         raise KeyError(f"no table or figure labelled {label!r} (is its section imported?)")
     return _REGISTRY[label]

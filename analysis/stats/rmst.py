@@ -16,10 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from .cox import level_labels, level_order
-from .survival import kaplan_meier, survival_data, z_value
+from .survival import kaplan_meier, normal_two_sided_p, survival_data, z_value
 
 #: The horizons (months) of the report's RMST: one and two years.
 RMST_HORIZONS: tuple[float, ...] = (12.0, 24.0)
@@ -80,7 +79,7 @@ def rmst_difference(a: RestrictedMean, b: RestrictedMean,
     difference = a.estimate - b.estimate
     se = float(np.hypot(a.se, b.se))
     z = z_value(conf_level)
-    p = float(2 * stats.norm.sf(abs(difference) / se)) if se > 0 else np.nan
+    p = normal_two_sided_p(difference / se) if se > 0 else np.nan
     return difference, se, difference - z * se, difference + z * se, p
 
 

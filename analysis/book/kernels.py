@@ -1,0 +1,117 @@
+"""Kernels for the headless chapters: local Unix-socket kernels, started early, run a few at a time.
+
+Each chapter still runs in a fresh kernel of its own (nothing is shared between chapters); this
+module only decides how that kernel is reached and when its cells may start:
+
+- `IpcKernelManager` talks to the kernel over Unix domain sockets (ZeroMQ IPC transport) in a
+  private temporary folder instead of TCP ports on localhost: no port to find or to race for, no
+  "running over TCP without encryption" warning from every kernel, and only this user can connect.
+- `StartGate` lets the kernels start while the command validates the data (or loads the render's
+  cache): a chapter's first cell waits until the data are ready, and at most `jobs` chapters run
+  their cells at once, so starting kernels early overlaps other work without overloading the cores.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from functools import lru_cache
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import CaselessStrEnum, default
+
+#: nbclient's own setting for the kernels it starts: IPython history in memory, no SQLite file.
+KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
+
+
+@lru_cache(maxsize=1)
+def _socket_folder() -> str:
+    """A folder only this user can enter (mode 0700), for this process's kernels; removed at exit."""
+    folder = tempfile.mkdtemp(prefix="tki-kernels-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+class IpcKernelManager(AsyncKernelManager):
+    """A local kernel reached over Unix domain sockets in a private folder (no TCP ports).
+
+    The connection file and its sockets are named `k<8 hex>.json` and `k<8 hex>-ipc-N` there
+    (short, as a socket path is limited to about 100 characters).
+    """
+
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    @default("connection_file")
+    def _private_connection_file(self) -> str:
+        return os.path.join(_socket_folder(), f"k{uuid.uuid4().hex[:8]}.json")
+
+
+class DataNotReady(RuntimeError):
+    """The command could not prepare the data, so no chapter may run."""
+
+
+class StartGate:
+    """Holds each chapter's first cell until the data are ready and its turn has come.
+
+    `open()` once the data are validated; `fail()` if they are not (every waiting chapter then
+    raises `DataNotReady` and its kernel is shut down). Chapters take their turns in the order of
+    their `turn` numbers (0, 1, 2, ...), at most `jobs` at a time, whichever kernel is ready first.
+    """
+
+    def __init__(self, jobs: int = 1, ready: bool = False) -> None:
+        self._jobs = max(1, jobs)
+        self._condition = threading.Condition()
+        self._ready = ready
+        self._next_turn = 0
+        self._running = 0
+        self._skipped: set[int] = set()
+        self._problem: str | None = None
+
+    def open(self) -> None:
+        """The data are ready: chapters may run."""
+        with self._condition:
+            self._ready = True
+            self._condition.notify_all()
+
+    def fail(self, problem: str) -> None:
+        """The data are not usable: every chapter stops before its first cell."""
+        with self._condition:
+            self._problem, self._ready = problem, True
+            self._condition.notify_all()
+
+    def enter(self, turn: int | None = None) -> None:
+        """Wait for the data, then for this chapter's turn and a free slot (before its first cell).
+
+        Without a turn number the chapter goes when a slot is free.
+        """
+        with self._condition:
+            self._condition.wait_for(lambda: self._ready and (self._problem is not None or (
+                self._running < self._jobs and turn in (None, self._next_turn))))
+            if self._problem is not None:
+                raise DataNotReady(self._problem)
+            self._running += 1
+            if turn is not None:
+                self._advance()
+
+    def skip(self, turn: int) -> None:
+        """A chapter that stopped before its first cell gives up its turn, so the next ones go."""
+        with self._condition:
+            self._skipped.add(turn)
+            if turn == self._next_turn:
+                self._advance()
+            self._condition.notify_all()
+
+    def _advance(self) -> None:
+        self._next_turn += 1
+        while self._next_turn in self._skipped:
+            self._next_turn += 1
+
+    def leave(self) -> None:
+        """Free the slot taken by `enter` (a chapter calls this when its cells are done)."""
+        with self._condition:
+            self._running -= 1
+            self._condition.notify_all()
