@@ -282,7 +282,7 @@ def test_response_counts_and_fisher_p_direct(ctx):
             assert rows.loc[split.other, ["n", f"{prefix}_n"]].tolist() == [n_b, b]
             assert rows.loc[split.level, f"{prefix}_pct"] == pytest.approx(100 * a / n_a)
             expected = stats.fisher_exact([[a, n_a - a], [b, n_b - b]], alternative="two-sided").pvalue
-            assert rows[f"{prefix}_p"].tolist() == [expected, expected]
+            assert rows[f"{prefix}_p"].tolist() == pytest.approx([expected, expected], rel=1e-12)
         assert rows["missing"].iloc[0] == (~recorded).sum()
 
 
@@ -292,6 +292,19 @@ def test_fisher_p_is_r_fisher_test():
     assert subgroups.fisher_2x2([3, 2], [13, 53]) == pytest.approx(0.0484831029185868, rel=1e-10)
     assert subgroups.fisher_2x2([30, 6], [44, 22]) == pytest.approx(0.00340792008217635, rel=1e-10)
     assert np.isnan(subgroups.fisher_2x2([3, 0], [10, 0]))
+
+
+def test_fisher_p_equals_scipy_on_many_tables():
+    """Small, lopsided, tied (symmetric margins) and large tables: SciPy's exact 2×2 test."""
+    rng = np.random.default_rng(2026)
+    tables = [(0, 0, 5, 7), (5, 7, 5, 7), (4, 4, 8, 8), (1, 9, 10, 10), (0, 12, 12, 12),
+              (30, 6, 44, 22), (12_000, 11_800, 50_000, 50_000)]
+    for _ in range(200):
+        n_a, n_b = rng.integers(1, 80, 2)
+        tables.append((int(rng.integers(0, n_a + 1)), int(rng.integers(0, n_b + 1)), int(n_a), int(n_b)))
+    for a, b, n_a, n_b in tables:
+        expected = stats.fisher_exact([[a, n_a - a], [b, n_b - b]], alternative="two-sided").pvalue
+        assert subgroups.fisher_2x2([a, b], [n_a, n_b]) == pytest.approx(expected, rel=1e-9, abs=1e-300)
 
 
 def test_pooled_splits_and_unexpected_values(ctx):
