@@ -98,7 +98,7 @@ def level_labels(values: pd.Series) -> pd.Series:
 
 def level_order(values: pd.Series, reference: str | None = None) -> list[str]:
     """Levels present: the reference first (if present), then categorical order if any, else sorted."""
-    present = set(level_labels(values).dropna())
+    present = {str(value) for value in pd.unique(values.dropna())}
     if isinstance(values.dtype, pd.CategoricalDtype):
         ordered = [str(c) for c in values.cat.categories if str(c) in present]
     else:
@@ -113,19 +113,39 @@ def dummy_column(variable: str, level: str) -> str:
     return f"{variable}: {level}"
 
 
+class _LevelCodes:
+    """A factor's levels as integers: ``codes`` per row (-1 where missing) index ``names``.
+
+    Levels are named by their text, so '1' and 1 are one level (as `level_labels`); comparing
+    integers instead of strings keeps a model of 100,000 patients cheap.
+    """
+
+    def __init__(self, values: pd.Series) -> None:
+        codes, uniques = pd.factorize(values)
+        names = [str(value) for value in uniques]
+        self.names = list(dict.fromkeys(names))
+        position = {name: i for i, name in enumerate(self.names)}
+        remap = np.array([position[name] for name in names] + [-1], dtype=np.int64)
+        self.codes = remap[codes]  # code -1 (missing) picks the appended -1
+
+    def member(self, level: str) -> np.ndarray:
+        """True for the rows in ``level``."""
+        return self.codes == self.names.index(level)
+
+
 def _dummy_coding(
     analysed: pd.DataFrame, factors: dict[str, str], duration: str, event: str
-) -> tuple[dict[str, pd.Series], dict[str, list[str]], pd.DataFrame, list[str]]:
-    """Level labels, ordered levels (reference first), the 0/1 design with duration/event, and notes.
+) -> tuple[dict[str, _LevelCodes], dict[str, list[str]], pd.DataFrame, list[str]]:
+    """Level codes, ordered levels (reference first), the 0/1 design with duration/event, and notes.
 
     A factor with a single observed level gets no column and a note; a reference level absent from
     the analysed patients raises ValueError.
     """
-    labels = {v: level_labels(analysed[v]) for v in factors}
+    labels = {v: _LevelCodes(analysed[v]) for v in factors}
     levels: dict[str, list[str]] = {}
     notes: list[str] = []
     for variable, reference in factors.items():
-        present = sorted(set(labels[variable]))
+        present = sorted(labels[variable].names)
         levels[variable] = level_order(analysed[variable], reference)
         if len(present) < 2:
             only = present[0] if present else "none"
@@ -137,7 +157,7 @@ def _dummy_coding(
                 f"reference level {reference!r} of {variable!r} not among analysed values {present}"
             )
     columns = {
-        dummy_column(v, level): (labels[v] == level).astype(float).to_numpy()
+        dummy_column(v, level): labels[v].member(level).astype(float)
         for v, levs in levels.items() if len(levs) > 1
         for level in levs[1:]
     }
@@ -224,7 +244,7 @@ def _concordance(
 
 
 def _level_table(
-    data: pd.DataFrame, labels: dict[str, pd.Series], levels: dict[str, list[str]],
+    data: pd.DataFrame, labels: dict[str, _LevelCodes], levels: dict[str, list[str]],
     event: str, fit: CoxFit | None, columns_fitted: list[str], not_estimable: dict[str, str],
     conf_level: float,
 ) -> pd.DataFrame:
@@ -235,7 +255,7 @@ def _level_table(
     for variable, level_list in levels.items():
         single = len(level_list) < 2  # omitted from the model: no comparison, no reference row
         for i, level in enumerate(level_list):
-            in_level = (labels[variable] == level).to_numpy()
+            in_level = labels[variable].member(level)
             reference = i == 0 and not single
             row = {
                 "variable": variable, "level": level, "reference": reference,
