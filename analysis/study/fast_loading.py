@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,8 +164,7 @@ def _typed_column(encoded: _Encoded, column: schema.Column, cutoff: pd.Timestamp
             present = numbers[~encoded.empty]
             _check(bool(((present >= column.minimum) & (present <= column.maximum)).all()))
         return pd.Series(pd.arrays.IntegerArray(encoded.cells(numbers), encoded.cells(encoded.empty)))
-    text = nullable.to_numpy(zero_copy_only=False)  # each distinct value one Python string, shared
-    return pd.Series(encoded.cells(text), dtype="string")
+    return pd.Series(pd.arrays.ArrowStringArray(pc.take(nullable, encoded.codes)))
 
 
 def _typed_table(encoded: dict[str, _Encoded], table: schema.Table, cutoff: pd.Timestamp
@@ -238,12 +238,30 @@ def _plainly_valid_study(directory: Path) -> StudyData:
                      files=files, warnings=notes)
 
 
+def use_lean_arrow_memory_pool() -> None:
+    """Let Arrow allocate from its jemalloc pool, where this pyarrow build has one.
+
+    Arrow's default pool (mimalloc) keeps memory that reading and encoding freed, so the
+    process' peak grows by a third: `results` at N = 100,000 peaked at ~400 MiB before any
+    statistics, ~300 MiB with jemalloc, in the same time. Nothing changes where the user
+    chose a pool (ARROW_DEFAULT_MEMORY_POOL) or the build has no jemalloc (e.g. Windows).
+    """
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return
+    pa.set_memory_pool(pool)
+
+
 def load_study_fast(data_dir: str | Path) -> StudyData:
     """Validate `data_dir` and return the typed tables: the fast path, else the strict one.
 
     Same result and same errors as `validation.load_study` (which it calls whenever the
     fast path cannot vouch for every value, so that the strict path names each problem).
     """
+    use_lean_arrow_memory_pool()
     directory = Path(data_dir)
     if directory.is_dir():
         try:

@@ -144,7 +144,7 @@ def _typed(raw: RawTable, table: schema.Table) -> pd.DataFrame:
         elif column.kind in ("integer", "flag"):
             out[column.name] = pd.to_numeric(values, errors="coerce").astype("Int64")
         else:
-            out[column.name] = values.astype("string")
+            out[column.name] = values.astype("string[pyarrow]")
     return out
 
 
