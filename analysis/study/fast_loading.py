@@ -64,13 +64,13 @@ def _read_text_table(path: Path, table: schema.Table) -> tuple[pa.Table, str]:
             raise _NotPlainlyValid from err
         if sorted(header) != sorted(table.column_names):
             raise _NotPlainlyValid  # unknown, missing or repeated columns: notes and rules of the strict path
-        data = first_line + handle.read()
+        handle.seek(0)
+        data = handle.read()  # the same open file, read once, whole
     if data.startswith(b"\xef\xbb\xbf") or b"\n\n" in data or b"\n\r\n" in data:
         raise _NotPlainlyValid  # byte-order mark or blank lines: the strict reader handles them
     try:
         text = pa_csv.read_csv(
             pa.py_buffer(data),
-            read_options=pa_csv.ReadOptions(use_threads=True),
             parse_options=pa_csv.ParseOptions(ignore_empty_lines=False, newlines_in_values=False),
             convert_options=pa_csv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
