@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from broken_data import CASES, EVENTS, PATIENTS, BrokenCase
 
 from analysis.config import BUNDLED_DATA
-from analysis.study import validation
-from analysis.study.fast_loading import load_study_fast
+from analysis.study import schema, validation
+from analysis.study.fast_loading import load_study_fast, use_lean_arrow_memory_pool
 from analysis.study.reading import DataValidationError
 from analysis.study.validation import load_study
 from analysis.synthetic.generator import write_cohort
@@ -83,3 +84,42 @@ def _quoted_values_and_columns_reordered(d: Path) -> None:
 def test_unusual_but_valid_files_give_the_strict_result(make, data_copy: Path):
     make(data_copy)
     assert_same_study(load_study_fast(data_copy), load_study(data_copy))
+
+
+def test_text_columns_are_arrow_backed_on_both_paths(study):
+    """Identifiers and codes are held as Arrow strings, not one Python object per cell."""
+    fast = load_study_fast(BUNDLED_DATA)
+    for table in schema.TABLES:
+        for column in table.columns:
+            if column.kind in ("id", "category"):
+                for loaded in (fast, study):
+                    assert getattr(loaded, table.name)[column.name].dtype == "string[pyarrow]"
+
+
+def test_a_value_broken_once_among_many_repeats_is_still_caught(tmp_path: Path):
+    """Rules are checked on distinct values: one bad value among thousands of good ones counts."""
+    folder = write_cohort(tmp_path / "n500", seed=3, n=500)
+    frame = pd.read_csv(folder / EVENTS, dtype=str, keep_default_na=False)
+    frame.loc[len(frame) // 2, "grade"] = "6"
+    frame.to_csv(folder / EVENTS, index=False, lineterminator="\n")
+    with pytest.raises(DataValidationError) as fast:
+        load_study_fast(folder)
+    with pytest.raises(DataValidationError) as strict:
+        load_study(folder)
+    assert fast.value.problems == strict.value.problems
+    assert [(p.column, p.value) for p in fast.value.problems] == [("grade", "6")]
+
+
+def test_arrow_memory_pool_is_jemalloc_unless_the_user_chose_one(monkeypatch):
+    before = pa.default_memory_pool()
+    try:
+        pa.set_memory_pool(pa.system_memory_pool())
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
+        use_lean_arrow_memory_pool()
+        assert pa.default_memory_pool().backend_name == "system"
+        monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL")
+        use_lean_arrow_memory_pool()
+        if "jemalloc" in pa.supported_memory_backends():
+            assert pa.default_memory_pool().backend_name == "jemalloc"
+    finally:
+        pa.set_memory_pool(before)

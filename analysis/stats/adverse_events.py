@@ -15,10 +15,11 @@ def adverse_event_table(adverse_events: pd.DataFrame, n_patients: int) -> pd.Dat
     order is stable. Percentages use every treated patient as the denominator.
     """
     worst = worst_grade_per_term(adverse_events)
-    grouped = worst.groupby("ae_term", observed=True)["grade"]
+    severe = (worst["grade"] >= 3).fillna(False).astype(int)
+    grouped = severe.groupby(worst["ae_term"], observed=True)
     table = pd.DataFrame({
         "any_grade": grouped.size(),
-        "grade_3_plus": grouped.apply(lambda g: int((g >= 3).sum())),
+        "grade_3_plus": grouped.sum(),
     }).reset_index(names="term")
     table["any_grade"] = table["any_grade"].astype(int)
     table["grade_3_plus"] = table["grade_3_plus"].astype(int)

@@ -376,7 +376,7 @@ def logrank_test(time: ArrayLike, event: ArrayLike, group: ArrayLike) -> LogRank
         raise ValueError("group and time differ in length")
     present = groups.notna().to_numpy()
     t, e, groups = t[present], e[present], groups[present]
-    labels, codes = np.unique(groups.to_numpy(), return_inverse=True)
+    codes, labels = pd.factorize(groups, sort=True)  # np.unique's sorted labels, by hashing
 
     event_times = np.unique(t[e == 1])
     at_risk = np.column_stack(  # event times x groups: observed time >= event time

@@ -144,7 +144,7 @@ def _typed(raw: RawTable, table: schema.Table) -> pd.DataFrame:
         elif column.kind in ("integer", "flag"):
             out[column.name] = pd.to_numeric(values, errors="coerce").astype("Int64")
         else:
-            out[column.name] = values.astype("string")
+            out[column.name] = values.astype("string[pyarrow]")
     return out
 
 
@@ -230,7 +230,7 @@ def _cross_table_rules(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable]
     patients, events, screening = typed["patients"], typed["adverse_events"], typed["screening"]
     p_raw, ae_raw, sc_raw = raws["patients"], raws["adverse_events"], raws["screening"]
     problems = []
-    known = set(patients["patient_id"].dropna())
+    known = patients["patient_id"].dropna()  # a Series, not a set: isin hashes it once, vectorised
     problems += _row_rule(events, ae_raw, events["patient_id"].notna()
                           & ~events["patient_id"].isin(known), "patient_id",
                           f"must be a patient_id of {p_raw.file}")
@@ -252,7 +252,7 @@ def _cross_table_rules(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable]
                           & screening["patient_id"].duplicated(keep="first"), "patient_id",
                           "patient included more than once in the screening log")
     problems += _row_rule(patients, p_raw, patients["patient_id"].notna()
-                          & ~patients["patient_id"].isin(set(listed.dropna())), "patient_id",
+                          & ~patients["patient_id"].isin(listed.dropna()), "patient_id",
                           f"patient is not recorded as included in {sc_raw.file}")
     return problems
 
