@@ -40,7 +40,7 @@ class CoxResult:
     ``warnings`` lists, in words, everything a reader must know: excluded patients, levels whose
     hazard ratio is not estimable (reported as NaN), a low events-per-variable ratio. ``lr_*`` is
     the likelihood-ratio test against the null model; ``fit`` holds the estimates in the order of
-    the design's dummy columns (``coefficient``/``standard_error`` look them up by column);
+    the design's dummy columns (``columns``);
     ``concordance`` (Harrell's C, as R's) is
     computed when asked for, since no output of the report shows it; ``design``/``terms`` hold the dummy coding
     (factor -> its columns) used by proportional_hazards_test; ``selected``, ``selection`` and
@@ -69,14 +69,6 @@ class CoxResult:
     def columns(self) -> list[str]:
         """The design's dummy columns, in the order of ``fit``'s arrays."""
         return [column for columns in self.terms.values() for column in columns]
-
-    def coefficient(self, column: str) -> float:
-        """Fitted log hazard ratio of one dummy column (NaN without a fit)."""
-        return np.nan if self.fit is None else float(self.fit.coefficients[self.columns.index(column)])
-
-    def standard_error(self, column: str) -> float:
-        """Standard error of one dummy column's log hazard ratio (NaN without a fit)."""
-        return np.nan if self.fit is None else float(self.fit.standard_errors[self.columns.index(column)])
 
     @property
     def concordance(self) -> float:
