@@ -54,6 +54,26 @@ def test_chapters_wait_for_the_data_then_run_in_order_at_most_jobs_at_once():
     assert order == [0, 1, 2, 3] and most == 2
 
 
+def test_the_next_turn_waiting_early_goes_as_soon_as_the_turn_before_it_has_started():
+    """Turn 1 asks first and must not wait for turn 0 to finish when a second slot is free."""
+    gate = StartGate(jobs=2, ready=True)
+    entered = threading.Event()
+
+    def second() -> None:
+        gate.enter(1)
+        entered.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    time.sleep(0.05)
+    assert not entered.is_set()  # turn 0 has not started yet
+    gate.enter(0)  # ... and now it has, and keeps its slot
+    assert entered.wait(5), "turn 1 was not woken when turn 0 entered"
+    gate.leave()
+    gate.leave()
+    thread.join(5)
+
+
 def test_a_chapter_that_stops_before_its_first_cell_gives_up_its_turn():
     gate = StartGate(jobs=1)
     gate.skip(1)

@@ -96,6 +96,7 @@ class StartGate:
             self._running += 1
             if turn is not None:
                 self._advance()
+                self._condition.notify_all()  # the next turn may be waiting for a free slot already
 
     def skip(self, turn: int) -> None:
         """A chapter that stopped before its first cell gives up its turn, so the next ones go."""
