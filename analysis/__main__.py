@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from analysis.config import data_dir
-from analysis.study.reading import DataValidationError
 
 EXIT_DATA_PROBLEM = 2
 
@@ -107,6 +106,11 @@ def _dictionary(args: argparse.Namespace) -> int:
 
 
 def _sections(args: argparse.Namespace) -> int:
+    # First of all, the fork server: it imports the chapters' libraries while this command
+    # imports its own and validates the data (analysis.book.fork_server).
+    from analysis.book import fork_server
+
+    forks = None if args.fresh_kernels else fork_server.start(args.data_dir)
     from analysis.book.execute import (
         book_chapters,
         execute_sections,
@@ -121,7 +125,12 @@ def _sections(args: argparse.Namespace) -> int:
     # The kernels start now and start up while the data are validated (or the render's cache is
     # loaded); no chapter runs a cell before that is done, and a data problem stops them all.
     gate = StartGate(jobs)
-    runs = execute_sections(chosen, data_dir=args.data_dir, jobs=jobs, gate=gate)
+
+    def write(done) -> list[Path]:  # in the chapter's own thread, as soon as it is done
+        return write_executed(done.notebook, Path(args.out), done.section.script.stem)
+
+    runs = execute_sections(chosen, data_dir=args.data_dir, jobs=jobs, gate=gate,
+                            fork=forks is not None, forks=forks, finish=write)
     try:
         _load_once_per_render(args.data_dir)
     except BaseException as problem:
@@ -130,7 +139,7 @@ def _sections(args: argparse.Namespace) -> int:
     gate.open()
     html_exporter()  # compiles nbconvert's templates while the first chapters run
     for done in runs:
-        files = write_executed(done.notebook, Path(args.out), done.section.script.stem)
+        files = done.finished
         t = done.timings
         started = (f" (kernel ready after {t['kernel_ready']:.1f} s, first cell {t['first_cell']:.1f} s; "
                    f"held {t['held']:.1f} s for the data or a free slot)" if t else "")
@@ -297,6 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="_build/sections", help="folder for executed .ipynb and .html")
     p.add_argument("--jobs", type=int, default=None, help="sections run at once, each in its own "
                    "kernel (default: one per CPU core)")
+    p.add_argument("--fresh-kernels", action="store_true", help="start every kernel from nothing "
+                   "instead of forking it from a process that has imported the libraries once")
     p.set_defaults(run=_sections)
 
     p = sub.add_parser("export", help="write every table and figure for a manuscript supplement")
@@ -348,7 +359,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except DataValidationError as err:
+    except Exception as err:
+        # Imported here: reading the data pulls in pandas, which `sections` starts without.
+        from analysis.study.problems import DataValidationError
+
+        if not isinstance(err, DataValidationError):
+            raise
         print(str(err), file=sys.stderr)
         return EXIT_DATA_PROBLEM
 

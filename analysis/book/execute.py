@@ -13,8 +13,9 @@ import json
 import os
 import re
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +27,8 @@ from nbclient import NotebookClient
 from analysis.config import DATA_DIR_VARIABLE, PROJECT_ROOT
 
 from .chapters import chapter_files, read_chapter
+from .fork_server import ForkServer, kernel_environment
+from .fork_server import start as start_fork_server
 from .kernels import IpcKernelManager, StartGate
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
@@ -59,7 +62,10 @@ def book_chapters() -> list[Section]:
 
 def find_section(name: str) -> Section:
     """A chapter by name ('efficacy', 'methods') or file stem ('02-efficacy')."""
-    for section in sections() + book_chapters():
+    for section in sections():  # the four sections first: listing the book reads every chapter
+        if name in (section.name, section.script.stem):
+            return section
+    for section in book_chapters():
         if name in (section.name, section.script.stem):
             return section
     known = ", ".join(s.name for s in book_chapters())
@@ -115,18 +121,10 @@ def _fill_inline_values(notebook: nbformat.NotebookNode) -> nbformat.NotebookNod
     return notebook
 
 
-def kernel_environment(data_dir: str | Path | None) -> dict[str, str]:
-    """The environment of a chapter's kernel: this process's, with $TKI_DATA_DIR set to `data_dir`
-    (absolute) when given. Passed to the kernel at its start, so nothing here changes os.environ."""
-    env = dict(os.environ)
-    if data_dir is not None:
-        env[DATA_DIR_VARIABLE] = str(Path(data_dir).resolve())
-    return env
-
-
 def execute_section(section: Section, data_dir: str | Path | None = None,
                     timeout: int = 600, timings: dict[str, float] | None = None,
-                    gate: StartGate | None = None, turn: int | None = None) -> nbformat.NotebookNode:
+                    gate: StartGate | None = None, turn: int | None = None,
+                    forks: ForkServer | None = None) -> nbformat.NotebookNode:
     """Run one section in a fresh kernel; return the executed notebook with inline values filled.
 
     The kernel is reached over Unix sockets (analysis.book.kernels.IpcKernelManager). With a
@@ -134,7 +132,9 @@ def execute_section(section: Section, data_dir: str | Path | None = None,
     gate (data ready, this chapter's `turn` come, a run slot free). `timings`, if given,
     receives seconds from the start to the kernel answering (`kernel_ready`), held at the gate
     after that (`held`), and the first code cell's own time (`first_cell`: the chapter's
-    imports, opening the data and whatever else it computes first), for the benchmark.
+    imports, opening the data and whatever else it computes first), for the benchmark. With
+    `forks` (analysis.book.fork_server) the kernel is forked from that server, its libraries
+    already imported, when the server can serve this launch.
     """
     notebook = _with_inline_probes(read_chapter(section.script))
     started = time.perf_counter()
@@ -156,7 +156,8 @@ def execute_section(section: Section, data_dir: str | Path | None = None,
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     # shutdown_kernel="immediate": the kernel has nothing to save, so it is stopped at once.
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            kernel_manager_class=IpcKernelManager, shutdown_kernel="immediate",
+                            kernel_manager_class=IpcKernelManager.forking_from(forks),
+                            shutdown_kernel="immediate",
                             resources={"metadata": {"path": str(NOTEBOOKS)}},
                             on_notebook_start=ready, on_cell_execute=before_cell,
                             on_cell_executed=after_cell)
@@ -181,6 +182,8 @@ class ExecutedSection:
     notebook: nbformat.NotebookNode
     seconds: float
     timings: dict[str, float]
+    #: What `execute_sections`' `finish` made of it (e.g. the files written), if given.
+    finished: object = None
 
 
 #: Seconds each chapter took in the last `execute_sections` run: the order of the next one.
@@ -217,7 +220,9 @@ def remember_seconds(done: list[ExecutedSection]) -> None:
 
 
 def execute_sections(chosen: list[Section], data_dir: str | Path | None = None, jobs: int = 1,
-                     gate: StartGate | None = None, ahead: int | None = None) -> Iterator[ExecutedSection]:
+                     gate: StartGate | None = None, ahead: int | None = None,
+                     fork: bool = True, forks: ForkServer | None = None,
+                     finish: Callable[[ExecutedSection], object] | None = None) -> Iterator[ExecutedSection]:
     """Run sections, each in a fresh kernel of its own, `jobs` at a time; yield them in order.
 
     Up to `ahead` kernels (default `jobs` + 1) are started at once, before this returns, so
@@ -226,16 +231,33 @@ def execute_sections(chosen: list[Section], data_dir: str | Path | None = None, 
     time, the chapter that took longest last time first (`longest_first`), so that the longest
     one does not start last. Kernels share nothing, so running two at once on two cores
     changes no result, only the wall time of the whole command.
+
+    With `fork` (the default) the kernels are forked from one server that has imported the
+    chapters' libraries once (analysis.book.fork_server, which explains why they still share no
+    live state): `forks` if the caller started it early, else one started now. It is stopped
+    when the last chapter is done.
+
+    `finish`, if given, is called with each chapter as soon as it is done, in its worker thread
+    (one call at a time), and its result kept as `.finished`: writing a chapter's files then
+    overlaps the chapters still running instead of waiting for the chapters before it.
     """
     gate = gate or StartGate(jobs, ready=True)
     ahead = jobs + 1 if ahead is None else ahead
     order = longest_first(chosen)
+    forks = forks or (start_fork_server(data_dir) if fork else None)
 
     def run(turn: int, section: Section) -> ExecutedSection:
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        notebook = execute_section(section, data_dir=data_dir, timings=timings, gate=gate, turn=turn)
-        return ExecutedSection(section, notebook, time.perf_counter() - start, timings)
+        notebook = execute_section(section, data_dir=data_dir, timings=timings, gate=gate, turn=turn,
+                                   forks=forks)
+        done = ExecutedSection(section, notebook, time.perf_counter() - start, timings)
+        if finish is not None:
+            with finishing:
+                done.finished = finish(done)
+        return done
+
+    finishing = threading.Lock()
 
     pool = ThreadPoolExecutor(max_workers=max(1, min(len(chosen), ahead)))
     started = {index: pool.submit(run, turn, chosen[index]) for turn, index in enumerate(order)}
@@ -248,6 +270,8 @@ def execute_sections(chosen: list[Section], data_dir: str | Path | None = None, 
                 yield done[-1]
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            if forks is not None:
+                forks.close()
         remember_seconds(done)
 
     return in_order()

@@ -13,41 +13,66 @@ module only decides how that kernel is reached and when its cells may start:
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tempfile
 import threading
 import uuid
-from functools import lru_cache
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
 from traitlets import CaselessStrEnum, default
+
+from .fork_server import ForkServer, private_folder
 
 #: nbclient's own setting for the kernels it starts: IPython history in memory, no SQLite file.
 KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 
 
-@lru_cache(maxsize=1)
-def _socket_folder() -> str:
-    """A folder only this user can enter (mode 0700), for this process's kernels; removed at exit."""
-    folder = tempfile.mkdtemp(prefix="tki-kernels-")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    return folder
+class ForkingProvisioner(LocalProvisioner):
+    """jupyter_client's local provisioner, except that the kernel is forked by the manager's fork
+    server when it can be (same command and environment), else launched as usual."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: object):
+        server = getattr(self.parent, "fork_server", None)
+        env = kwargs.get("env") or dict(os.environ)
+        forked = server.launch(cmd, env, kwargs.get("cwd")) if server is not None else None
+        if forked is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process, self.pid = forked, forked.pid
+        self.pgid = None  # signals go to the kernel's pid (it leads its own process group)
+        self.cwd = kwargs.get("cwd") or os.getcwd()
+        return self.connection_info
 
 
 class IpcKernelManager(AsyncKernelManager):
     """A local kernel reached over Unix domain sockets in a private folder (no TCP ports).
 
     The connection file and its sockets are named `k<8 hex>.json` and `k<8 hex>-ipc-N` there
-    (short, as a socket path is limited to about 100 characters).
+    (short, as a socket path is limited to about 100 characters). With a `fork_server`, the
+    kernel is forked from it (ForkingProvisioner) instead of started from nothing.
     """
 
     transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+    #: The server to fork kernels from (see `forking_from`); None: start them from nothing.
+    fork_server: ForkServer | None = None
+
+    @classmethod
+    def forking_from(cls, server: ForkServer | None) -> type[IpcKernelManager]:
+        """This manager class with kernels forked from `server` (nbclient takes a class, and shuts
+        down only the kernels of managers it made itself)."""
+        if server is None:
+            return cls
+        return type(f"{cls.__name__}ForkingFrom", (cls,), {"fork_server": server})
 
     @default("connection_file")
     def _private_connection_file(self) -> str:
-        return os.path.join(_socket_folder(), f"k{uuid.uuid4().hex[:8]}.json")
+        return os.path.join(private_folder(), f"k{uuid.uuid4().hex[:8]}.json")
+
+    async def _async_pre_start_kernel(self, **kw: object):
+        if self.provisioner is None:
+            self.kernel_id = self.kernel_id or str(kw.pop("kernel_id", None) or uuid.uuid4())
+            self.provisioner = ForkingProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec,
+                                                  parent=self)
+        return await super()._async_pre_start_kernel(**kw)
 
 
 class DataNotReady(RuntimeError):
