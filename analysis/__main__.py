@@ -115,7 +115,6 @@ def _sections(args: argparse.Namespace) -> int:
         book_chapters,
         execute_sections,
         find_section,
-        html_exporter,
         write_executed,
     )
     from analysis.book.kernels import StartGate
@@ -137,7 +136,6 @@ def _sections(args: argparse.Namespace) -> int:
         gate.fail(f"the data could not be prepared: {problem.__class__.__name__}")
         raise
     gate.open()
-    html_exporter()  # compiles nbconvert's templates while the first chapters run
     for done in runs:
         files = done.finished
         t = done.timings

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import nbformat
@@ -30,6 +29,7 @@ from .chapters import chapter_files, read_chapter
 from .fork_server import ForkServer, kernel_environment
 from .fork_server import start as start_fork_server
 from .kernels import IpcKernelManager, StartGate
+from .readable_html import readable_page
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 INLINE = re.compile(r"`\{python\}\s+([^`]+)`")
@@ -304,26 +304,17 @@ def readable_copy(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return copy
 
 
-@lru_cache(maxsize=1)
-def html_exporter():
-    """The nbconvert exporter of the readable HTML copies (code hidden), made once per process:
-    it compiles its templates on first use (about a second), so every later chapter reuses them."""
-    from nbconvert import HTMLExporter
-
-    return HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-
-
 def write_executed(notebook: nbformat.NotebookNode, out_dir: Path, stem: str) -> list[Path]:
-    """Save an executed chapter as .ipynb and as standalone HTML (nbconvert, code hidden).
+    """Save an executed chapter as .ipynb and as one standalone HTML page (code hidden).
 
-    The .ipynb keeps the chapter as Quarto reads it; the HTML is the readable copy.
+    The .ipynb keeps the chapter as Quarto reads it; the HTML is the readable copy
+    (analysis.book.readable_html).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     ipynb = out_dir / f"{stem}.ipynb"
     nbformat.write(notebook, ipynb)
-    html, _ = html_exporter().from_notebook_node(readable_copy(notebook))
     page = out_dir / f"{stem}.html"
-    page.write_text(html, encoding="utf-8")
+    page.write_text(readable_page(readable_copy(notebook)), encoding="utf-8")
     return [ipynb, page]
 
 
