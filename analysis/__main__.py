@@ -111,6 +111,14 @@ def _sections(args: argparse.Namespace) -> int:
     from analysis.book import fork_server
 
     forks = None if args.fresh_kernels else fork_server.start(args.data_dir)
+    try:
+        return _run_sections(args, forks)
+    finally:
+        if forks is not None:
+            forks.close()  # also when the data are refused before any chapter has run
+
+
+def _run_sections(args: argparse.Namespace, forks) -> int:
     from analysis.book.execute import (
         book_chapters,
         execute_sections,

@@ -16,7 +16,13 @@ import pytest
 
 from analysis.book import fork_server
 from analysis.book.execute import Section, execute_section, find_section
-from analysis.book.fork_server import ForkServer, incompatibility, kernel_environment, private_folder
+from analysis.book.fork_server import (
+    NOTEBOOKS,
+    ForkServer,
+    incompatibility,
+    kernel_environment,
+    private_folder,
+)
 from analysis.book.kernels import IpcKernelManager
 
 PROBE = '''# %%
@@ -105,6 +111,8 @@ def test_only_this_pythons_ipykernel_in_the_servers_environment_is_forked():
     assert "MPLBACKEND" in incompatibility(kernel, {**env, "MPLBACKEND": "agg"}, env)
     assert "not this Python's ipykernel" in incompatibility(["/usr/bin/python3", *kernel[1:]], env, env)
     assert "not this Python's ipykernel" in incompatibility([sys.executable, "-m", "other"], env, env)
+    assert incompatibility(kernel, env, env, "/a/../a", "/a") is None
+    assert "working folder /b" in incompatibility(kernel, env, env, "/b", "/a")
 
 
 def test_a_launch_the_server_cannot_serve_starts_a_fresh_kernel(tmp_path: Path, monkeypatch):
@@ -118,7 +126,7 @@ def test_a_launch_the_server_cannot_serve_starts_a_fresh_kernel(tmp_path: Path, 
 
 
 async def _start(manager: IpcKernelManager) -> None:
-    await manager.start_kernel(env=kernel_environment(None), cwd=str(Path.cwd()))
+    await manager.start_kernel(env=kernel_environment(None), cwd=str(NOTEBOOKS))
 
 
 def _alive(pid: int) -> bool:
@@ -139,41 +147,67 @@ def _wait_until(condition, seconds: float = 10.0) -> bool:
     return condition()
 
 
-def test_interrupting_and_stopping_reach_the_forked_kernel():
+def test_interrupting_and_stopping_reach_the_forked_kernel_and_what_it_started():
     server = fork_server.start(None)
     manager = IpcKernelManager.forking_from(server)(kernel_name="python3")
 
-    async def scenario() -> tuple[str, int]:
+    async def scenario() -> tuple[str, int, int]:
         await _start(manager)
         client = manager.client()
         client.start_channels()
         await client.wait_for_ready(timeout=60)
-        client.execute("import time; time.sleep(60)")
-        await asyncio.sleep(0.5)
-        await manager.interrupt_kernel()  # SIGINT to the kernel, as for a fresh kernel
-        while True:
+        client.execute("import subprocess, time\n"
+                       "child = subprocess.Popen(['sleep', '60'])\n"
+                       "print(child.pid, flush=True)\n"
+                       "time.sleep(60)")
+        child, error = None, None
+        while error is None:
             message = await client.get_iopub_msg(timeout=20)
-            if message["msg_type"] == "error":
+            if message["msg_type"] == "stream" and child is None:
+                child = int(message["content"]["text"])
+                await manager.interrupt_kernel()  # SIGINT, as for a kernel jupyter_client starts
+            elif message["msg_type"] == "error":
                 error = message["content"]["ename"]
-                break
         pid = manager.provisioner.pid
         client.stop_channels()
-        await manager.shutdown_kernel(now=True)
-        return error, pid
+        await manager.shutdown_kernel(now=True)  # SIGKILL to the kernel's process group
+        return error, pid, child
 
     try:
-        error, pid = asyncio.run(scenario())
+        error, pid, child = asyncio.run(scenario())
     finally:
         server.close()
     assert error == "KeyboardInterrupt"
     assert server.fallbacks == [] and pid != server.process.pid
-    assert _wait_until(lambda: not _alive(pid))
+    assert _wait_until(lambda: not _alive(pid)) and _wait_until(lambda: not _alive(child))
+
+
+def _launch(server: ForkServer, name: str):
+    return server.launch([sys.executable, "-m", "ipykernel_launcher", "-f",
+                          str(Path(private_folder()) / name)], kernel_environment(None), NOTEBOOKS)
+
+
+def test_a_bad_request_or_a_kernel_exiting_leaves_the_server_serving():
+    import socket
+
+    with fork_server.start(None) as server:
+        first = _launch(server, "kfirst.json")
+        assert first is not None
+        junk = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        junk.connect(server.path)
+        junk.sendall(b"\x00\x00\x00\x05{bad}")
+        assert junk.recv(100) == b""  # refused and closed
+        junk.close()
+        os.kill(first.pid, signal.SIGTERM)  # the kernel ends by itself: its status comes back
+        assert first.wait(timeout=20) == -signal.SIGTERM
+        second = _launch(server, "ksecond.json")
+        assert second is not None and _wait_until(lambda: _alive(second.pid))
+        assert server.process.poll() is None
 
 
 def test_closing_the_server_ends_it_and_every_kernel_it_forked(tmp_path: Path):
     forks = fork_server.start(None)
-    kernel = forks.launch([sys.executable, "-m", "ipykernel_launcher", "-f",
-                           str(Path(private_folder()) / "kclose.json")], kernel_environment(None))
+    kernel = _launch(forks, "kclose.json")
     assert kernel is not None and _wait_until(lambda: _alive(kernel.pid))
     forks.close()
     assert forks.process.returncode is not None

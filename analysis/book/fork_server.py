@@ -48,7 +48,10 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from analysis.config import DATA_DIR_VARIABLE
+from analysis.config import DATA_DIR_VARIABLE, PROJECT_ROOT
+
+#: Where the chapters' kernels run (their working folder), as analysis.book.execute starts them.
+NOTEBOOKS = PROJECT_ROOT / "notebooks"
 
 #: What the chapters import before their first line of work, imported once by the server.
 PRELOAD = (
@@ -93,63 +96,96 @@ def kernel_environment(data_dir: str | Path | None) -> dict[str, str]:
     return env
 
 
-def _send(connection: socket.socket, message: Mapping[str, object], fds: Sequence[int] = ()) -> None:
-    data = json.dumps(message).encode("utf-8")
-    payload = _HEADER.pack(len(data)) + data
-    if fds:
-        socket.send_fds(connection, [payload], list(fds))
-    else:
-        connection.sendall(payload)
+class _Channel:
+    """Length-prefixed JSON messages over a Unix socket, buffered: a read never loses the bytes of
+    the next message, and a read that times out keeps what it has for the next try."""
 
+    MAX_MESSAGE = 1 << 20
 
-def _receive(connection: socket.socket, max_fds: int = 0) -> tuple[dict | None, list[int]]:
-    """One framed JSON message (and up to `max_fds` passed descriptors); None at end of stream."""
-    data, fds, _, _ = socket.recv_fds(connection, 65536, max_fds) if max_fds else (
-        connection.recv(65536), [], 0, None)
-    if not data:
-        return None, fds
-    while len(data) < _HEADER.size:
-        more = connection.recv(65536)
-        if not more:
-            return None, fds
-        data += more
-    (length,) = _HEADER.unpack_from(data)
-    while len(data) < _HEADER.size + length:
-        more = connection.recv(65536)
-        if not more:
-            return None, fds
-        data += more
-    return json.loads(data[_HEADER.size:_HEADER.size + length]), fds
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection = connection
+        self.buffer = b""
+        self.fds: list[int] = []
+
+    def send(self, message: Mapping[str, object], fds: Sequence[int] = ()) -> None:
+        data = json.dumps(message).encode("utf-8")
+        payload = _HEADER.pack(len(data)) + data
+        self.connection.settimeout(30)
+        sent = socket.send_fds(self.connection, [payload], list(fds)) if fds else 0
+        self.connection.sendall(payload[sent:])
+
+    def read(self, timeout: float | None, max_fds: int = 0) -> dict | None:
+        """The next message (None at end of stream); TimeoutError if none is complete in time.
+        Descriptors passed with it (up to `max_fds`) are added to `.fds`."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if len(self.buffer) >= _HEADER.size:
+                (length,) = _HEADER.unpack_from(self.buffer)
+                if length > self.MAX_MESSAGE:
+                    raise ValueError(f"message of {length} bytes")
+                if len(self.buffer) >= _HEADER.size + length:
+                    body = self.buffer[_HEADER.size:_HEADER.size + length]
+                    self.buffer = self.buffer[_HEADER.size + length:]
+                    message = json.loads(body)
+                    if not isinstance(message, dict):
+                        raise ValueError("not a JSON object")
+                    return message
+            self.connection.settimeout(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            try:
+                if max_fds:
+                    data, fds, _, _ = socket.recv_fds(self.connection, 65536, max_fds)
+                    self.fds.extend(fds)
+                else:
+                    data = self.connection.recv(65536)
+            except (TimeoutError, BlockingIOError):
+                raise TimeoutError("no complete message in time") from None
+            if not data:
+                return None
+            self.buffer += data
+
+    def close(self) -> None:
+        for fd in self.fds:
+            os.close(fd)
+        self.fds = []
+        self.connection.close()
 
 
 def _kernel_arguments(argv: Sequence[str]) -> list[str] | None:
-    """The ipykernel arguments of `python -m ipykernel_launcher ARGS` run by this Python, else None."""
-    if len(argv) >= 3 and argv[1:3] == ["-m", "ipykernel_launcher"] and \
-            os.path.realpath(argv[0]) == os.path.realpath(sys.executable):
+    """The ipykernel arguments of `python -m ipykernel_launcher ARGS` run by this Python (this
+    virtual environment's, so symbolic links are not followed), else None."""
+    if len(argv) >= 3 and list(argv[1:3]) == ["-m", "ipykernel_launcher"] and \
+            os.path.abspath(argv[0]) == os.path.abspath(sys.executable):
         return list(argv[3:])
     return None
 
 
-def incompatibility(argv: Sequence[str], env: Mapping[str, str], server_env: Mapping[str, str]) -> str | None:
-    """Why a launch cannot be forked from a server started in `server_env` (None: it can)."""
+def incompatibility(argv: Sequence[str], env: Mapping[str, str], server_env: Mapping[str, str],
+                    cwd: str | None = None, server_cwd: str | None = None) -> str | None:
+    """Why a launch cannot be forked from a server started in `server_env` and `server_cwd`
+    (None: it can). The folder matters as the environment does: matplotlib reads a
+    `matplotlibrc` in the current folder when it is imported."""
     if _kernel_arguments(argv) is None:
         return f"not this Python's ipykernel: {' '.join(argv[:3])}"
     names = (set(env) | set(server_env)) - RUN_TIME_VARIABLES
     differing = sorted(name for name in names if env.get(name) != server_env.get(name))
     if differing:
         return "environment differs from the server's in " + ", ".join(differing)
+    if cwd is not None and server_cwd is not None and os.path.abspath(cwd) != os.path.abspath(server_cwd):
+        return f"working folder {cwd} is not the server's ({server_cwd})"
     return None
 
 
 # ---------------------------------------------------------------------------------- the server
 
 
-def _become_kernel(request: dict, fds: list[int], server_files: list) -> None:
-    """In the forked child: take the launch's streams, folder and environment, then run ipykernel
-    as `python -m ipykernel_launcher` would. Never returns."""
+def _become_kernel(request: dict, fds: list[int], started: int, server_files: list) -> None:
+    """In the forked child: lead a new session (then tell the server through `started`), take the
+    launch's streams, folder and environment, and run ipykernel as `python -m ipykernel_launcher`
+    would. Never returns."""
     code = 1
     try:
         os.setsid()  # its own session and process group, as jupyter_client starts kernels
+        os.close(started)  # the server may now answer with this pid: signals reach the group
         for target, fd in zip((0, 1, 2), fds):
             os.dup2(fd, target)
             os.close(fd)
@@ -158,9 +194,6 @@ def _become_kernel(request: dict, fds: list[int], server_files: list) -> None:
         for number in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
             signal.signal(number, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        import atexit
-
-        atexit._clear()  # the server's exit handlers are not the kernel's
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -181,8 +214,12 @@ def _become_kernel(request: dict, fds: list[int], server_files: list) -> None:
         traceback.print_exc()
     finally:
         try:
+            # As the interpreter ends a fresh kernel: join its threads, then run its exit handlers
+            # (those of the preloaded modules too: a fresh kernel registers the same ones).
             import atexit
+            import threading
 
+            threading._shutdown()  # type: ignore[attr-defined]
             atexit._run_exitfuncs()
             sys.stdout.flush()
             sys.stderr.flush()
@@ -190,10 +227,41 @@ def _become_kernel(request: dict, fds: list[int], server_files: list) -> None:
             os._exit(code)
 
 
+def _valid_request(request: object) -> bool:
+    return (isinstance(request, dict) and isinstance(request.get("cwd"), str)
+            and isinstance(request.get("argv"), list) and all(isinstance(a, str) for a in request["argv"])
+            and isinstance(request.get("env"), dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in request["env"].items()))
+
+
+class _Kernel:
+    """A forked kernel as the server tracks it, until its command has closed the connection."""
+
+    def __init__(self, pid: int, pidfd: int, channel: _Channel) -> None:
+        self.pid, self.pidfd, self.channel = pid, pidfd, channel
+        self.exited = False
+
+
+def _kill(pid: int) -> None:
+    """SIGKILL to the kernel's process group (it leads one), else to the kernel alone."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+            return
+        except (ProcessLookupError, PermissionError):
+            continue
+
+
 def serve(path: str, preload: Sequence[str] = PRELOAD) -> None:
     """Listen on the Unix socket `path`, import `preload`, then fork a kernel per request until
-    standard input closes; every kernel still running then is killed."""
-    server_env = dict(os.environ)
+    standard input closes; every kernel still running then is killed.
+
+    One event at a time, in one thread (a fork needs a single-threaded parent). An exited
+    kernel stays a zombie, its status sent to its command, until the command closes the
+    connection, so the pid the command signals is never reused meanwhile. A failure while
+    serving one request closes that request only.
+    """
+    server_env, server_cwd = dict(os.environ), os.getcwd()
     if not os.environ.get("MPLBACKEND"):
         os.environ["MPLBACKEND"] = INLINE_BACKEND
     # ipykernel reads its parent's pid when kernelapp is imported: the kernels' parent is this server.
@@ -207,80 +275,109 @@ def serve(path: str, preload: Sequence[str] = PRELOAD) -> None:
         importlib.import_module(name)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the command stops the server, not Ctrl-C
     selector = selectors.DefaultSelector()
-    selector.register(sys.stdin.fileno(), selectors.EVENT_READ, ("stdin", None))
-    selector.register(listener, selectors.EVENT_READ, ("listener", None))
-    kernels: dict[int, tuple[int, socket.socket]] = {}  # pidfd -> (pid, connection)
+    selector.register(sys.stdin.fileno(), selectors.EVENT_READ, ("stdin", 0))
+    selector.register(listener, selectors.EVENT_READ, ("listener", 0))
+    kernels: dict[int, _Kernel] = {}
+    tokens = iter(range(1, 1 << 62))
 
-    def finish(pidfd: int) -> None:
-        pid, connection = kernels.pop(pidfd)
-        _, status = os.waitpid(pid, 0)
-        selector.unregister(pidfd)
-        selector.unregister(connection)
-        os.close(pidfd)
+    def forget(token: int) -> None:
+        """The command has gone or is done: kill the kernel if it still runs, reap it, close all."""
+        kernel = kernels.pop(token)
+        if not kernel.exited:
+            _kill(kernel.pid)
+            selector.unregister(kernel.pidfd)
+        os.waitpid(kernel.pid, 0)
+        os.close(kernel.pidfd)
+        selector.unregister(kernel.channel.connection)
+        kernel.channel.close()
+
+    def accept() -> None:
+        connection, _ = listener.accept()
+        channel = _Channel(connection)
         try:
-            _send(connection, {"exit": os.waitstatus_to_exitcode(status)})
+            request = channel.read(timeout=30, max_fds=3)
+            if not _valid_request(request) or len(channel.fds) != 3:
+                raise ValueError("not a kernel launch")
+            problem = incompatibility(request["argv"], request["env"], server_env, request["cwd"], server_cwd)
+            if problem:
+                channel.send({"fallback": problem})
+                channel.close()
+                return
+        except Exception:
+            channel.close()
+            raise
+        request["arguments"] = _kernel_arguments(request["argv"])
+        fds, channel.fds = channel.fds, []
+        sys.stdout.flush()
+        sys.stderr.flush()
+        started_read, started_write = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError as error:
+            for fd in (*fds, started_read, started_write):
+                os.close(fd)
+            channel.send({"fallback": f"fork failed: {error}"})
+            channel.close()
+            return
+        if pid == 0:
+            os.close(started_read)
+            _become_kernel(request, fds, started_write,
+                           [listener, selector, channel.connection,
+                            *(fd for k in kernels.values() for fd in (k.pidfd, k.channel.connection))])
+        for fd in (*fds, started_write):
+            os.close(fd)
+        os.read(started_read, 1)  # end of file once the child leads its own process group
+        os.close(started_read)
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError as error:
+            _kill(pid)
+            os.waitpid(pid, 0)
+            channel.send({"fallback": f"no process descriptor: {error}"})
+            channel.close()
+            return
+        token = next(tokens)
+        kernels[token] = _Kernel(pid, pidfd, channel)
+        selector.register(pidfd, selectors.EVENT_READ, ("exited", token))
+        selector.register(connection, selectors.EVENT_READ, ("client", token))
+        channel.send({"pid": pid})  # if this fails, the connection reads as closed: `forget`
+
+    def exited(token: int) -> None:
+        kernel = kernels[token]
+        status = os.waitid(os.P_PID, kernel.pid, os.WEXITED | os.WNOWAIT)  # still a zombie
+        kernel.exited = True
+        selector.unregister(kernel.pidfd)
+        code = status.si_status if status.si_code == os.CLD_EXITED else -status.si_status
+        try:
+            kernel.channel.send({"exit": code})
         except OSError:
-            pass
-        connection.close()
+            pass  # the command has gone: its connection reads as closed next
 
     while True:
         for key, _ in selector.select():
-            kind, pidfd = key.data
+            kind, token = key.data
             if kind == "stdin":
                 if not os.read(sys.stdin.fileno(), 4096):
-                    for pidfd in list(kernels):
-                        _kill(kernels[pidfd][0])
-                        finish(pidfd)  # reaped, and its status sent to its command if still there
+                    for token in list(kernels):
+                        forget(token)
                     listener.close()
-                    os.unlink(path)
+                    try:
+                        os.unlink(path)
+                    except FileNotFoundError:
+                        pass  # the command's private folder is already gone
                     return
-            elif kind == "listener":
-                connection, _ = listener.accept()
-                connection.settimeout(30)
-                try:
-                    request, fds = _receive(connection, max_fds=3)
-                except OSError:
-                    connection.close()
-                    continue
-                if request is None or len(fds) != 3:
-                    for fd in fds:
-                        os.close(fd)
-                    connection.close()
-                    continue
-                arguments = _kernel_arguments(request["argv"])
-                problem = incompatibility(request["argv"], request["env"], server_env)
-                if problem:
-                    for fd in fds:
-                        os.close(fd)
-                    _send(connection, {"fallback": problem})
-                    connection.close()
-                    continue
-                request["arguments"] = arguments
-                sys.stdout.flush()
-                sys.stderr.flush()
-                pid = os.fork()
-                if pid == 0:
-                    _become_kernel(request, fds, [listener, selector, connection, *kernels,
-                                                  *(c for _, c in kernels.values())])
-                for fd in fds:
-                    os.close(fd)
-                pidfd = os.pidfd_open(pid)
-                kernels[pidfd] = (pid, connection)
-                selector.register(pidfd, selectors.EVENT_READ, ("exited", pidfd))
-                selector.register(connection, selectors.EVENT_READ, ("client", pidfd))
-                _send(connection, {"pid": pid})
-            elif kind == "exited":
-                finish(pidfd)
-            elif kind == "client":
-                # The command sends nothing after its request: readable means it has gone.
-                _kill(kernels[pidfd][0])
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+                continue
+            if kind != "listener" and token not in kernels:
+                continue  # an event of a kernel forgotten earlier in this round
+            try:
+                if kind == "listener":
+                    accept()
+                elif kind == "exited":
+                    exited(token)
+                else:  # "client": the command sends nothing after its request, so it has gone
+                    forget(token)
+            except Exception as error:  # one request's failure must not stop the other kernels
+                print(f"fork server: {kind}: {error.__class__.__name__}: {error}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------------- the client
@@ -289,29 +386,29 @@ def _kill(pid: int) -> None:
 class ForkedKernel:
     """A kernel forked by the server, with the part of `subprocess.Popen` jupyter_client uses.
 
-    Its exit status comes from the server over the launch's connection; signals go to its pid.
+    Its exit status comes from the server over the launch's connection; the server keeps the
+    exited kernel unreaped until this connection closes, so its pid stays valid for signals.
     """
 
     stdin = stdout = stderr = None
 
-    def __init__(self, pid: int, connection: socket.socket) -> None:
+    def __init__(self, pid: int, channel: _Channel) -> None:
         self.pid = pid
         self.returncode: int | None = None
-        self._connection = connection
+        self._channel = channel
 
     def _collect(self, timeout: float | None) -> int | None:
         if self.returncode is not None:
             return self.returncode
-        self._connection.settimeout(timeout)
         try:
-            message, _ = _receive(self._connection)
-        except (TimeoutError, BlockingIOError):
+            message = self._channel.read(timeout)
+        except TimeoutError:
             return None
-        except OSError:
+        except (OSError, ValueError):
             message = None
         # No status: the server has gone, and with it (ipykernel's parent check) the kernel.
         self.returncode = int(message["exit"]) if message and "exit" in message else -signal.SIGKILL
-        self._connection.close()
+        self._channel.close()
         return self.returncode
 
     def poll(self) -> int | None:
@@ -335,21 +432,23 @@ class ForkedKernel:
 
 
 class ForkServer:
-    """The server process of one command: started with the kernels' environment, stopped by `close`.
+    """The server process of one command: started with the kernels' environment and working
+    folder, stopped by `close`.
 
     `launch` returns a `ForkedKernel`, or None when the launch must be started the usual way (its
     reason is kept in `fallbacks`).
     """
 
-    def __init__(self, folder: str | Path, env: Mapping[str, str], preload: Sequence[str] = PRELOAD,
-                 startup_timeout: float = 120.0) -> None:
+    def __init__(self, folder: str | Path, env: Mapping[str, str], cwd: str | Path | None = None,
+                 preload: Sequence[str] = PRELOAD, startup_timeout: float = 120.0) -> None:
         self.path = str(Path(folder) / f"fork-{os.urandom(4).hex()}")
         self.env = dict(env)
+        self.cwd = os.path.abspath(cwd or os.getcwd())
         self.startup_timeout = startup_timeout
         self.fallbacks: list[str] = []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "analysis.book.fork_server", self.path, *preload],
-            stdin=subprocess.PIPE, env=self.env, start_new_session=True)
+            stdin=subprocess.PIPE, env=self.env, cwd=self.cwd, start_new_session=True)
 
     def _connect(self) -> socket.socket | None:
         deadline = time.monotonic() + self.startup_timeout
@@ -365,26 +464,32 @@ class ForkServer:
 
     def launch(self, argv: Sequence[str], env: Mapping[str, str], cwd: str | Path | None = None,
                ) -> ForkedKernel | None:
-        """Fork a kernel for the launch `argv` with `env` in `cwd`; None if it cannot be forked."""
-        problem = incompatibility(argv, env, self.env)
+        """Fork a kernel for the launch `argv` with `env` in `cwd`; None if it cannot be forked.
+
+        Its standard input is /dev/null (a fresh kernel's is a closed pipe: both read nothing);
+        its output and errors go where this process's go.
+        """
+        cwd = str(cwd or os.getcwd())
+        problem = incompatibility(argv, env, self.env, cwd, self.cwd)
         connection = None if problem else self._connect()
         if connection is None:
             self.fallbacks.append(problem or "the fork server is not running")
             return None
+        channel = _Channel(connection)
         try:
-            connection.settimeout(self.startup_timeout)  # the server may still be importing
-            _send(connection, {"argv": list(argv), "env": dict(env), "cwd": str(cwd or os.getcwd())},
-                  fds=[0, 1, 2])
-            reply, _ = _receive(connection)
-        except OSError as error:
-            connection.close()
+            with open(os.devnull, "rb") as nothing:
+                channel.send({"argv": list(argv), "env": dict(env), "cwd": cwd},
+                             fds=[nothing.fileno(), sys.stdout.fileno(), sys.stderr.fileno()])
+            reply = channel.read(self.startup_timeout)  # the server may still be importing
+        except (OSError, ValueError) as error:
+            channel.close()
             self.fallbacks.append(f"the fork server did not answer: {error}")
             return None
         if not reply or "pid" not in reply:
-            connection.close()
+            channel.close()
             self.fallbacks.append((reply or {}).get("fallback", "the fork server closed the connection"))
             return None
-        return ForkedKernel(int(reply["pid"]), connection)
+        return ForkedKernel(int(reply["pid"]), channel)
 
     def close(self) -> None:
         """Stop the server (it kills any kernel still running) and wait for it."""
@@ -404,9 +509,10 @@ class ForkServer:
 
 
 def start(data_dir: str | Path | None) -> ForkServer:
-    """The fork server for chapters reading `data_dir`: started now, in their environment, with
-    its socket in this process's private folder. It begins importing at once; close it when done."""
-    return ForkServer(private_folder(), kernel_environment(data_dir))
+    """The fork server for chapters reading `data_dir`: started now, in their environment and
+    working folder (notebooks/), its socket in this process's private folder. It begins
+    importing at once; close it when done."""
+    return ForkServer(private_folder(), kernel_environment(data_dir), cwd=NOTEBOOKS)
 
 
 if __name__ == "__main__":

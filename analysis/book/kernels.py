@@ -29,16 +29,23 @@ KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 
 class ForkingProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, except that the kernel is forked by the manager's fork
-    server when it can be (same command and environment), else launched as usual."""
+    server when it can be (same command, environment and folder, no streams of its own asked
+    for), else launched as usual."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs: object):
         server = getattr(self.parent, "fork_server", None)
+        own_streams = any(kwargs.get(k) is not None for k in ("stdin", "stdout", "stderr")) or \
+            kwargs.get("independent")
+        if server is None or own_streams:
+            return await super().launch_kernel(cmd, **kwargs)
         env = kwargs.get("env") or dict(os.environ)
-        forked = server.launch(cmd, env, kwargs.get("cwd")) if server is not None else None
+        forked = server.launch(cmd, env, kwargs.get("cwd"))
         if forked is None:
             return await super().launch_kernel(cmd, **kwargs)
         self.process, self.pid = forked, forked.pid
-        self.pgid = None  # signals go to the kernel's pid (it leads its own process group)
+        # The kernel leads its own process group (the server waits for that before answering),
+        # so signals reach whatever it started too, as for a kernel jupyter_client starts.
+        self.pgid = forked.pid
         self.cwd = kwargs.get("cwd") or os.getcwd()
         return self.connection_info
 
