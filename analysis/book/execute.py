@@ -1,7 +1,9 @@
 """Execute section notebooks headless (no Quarto needed), with their inline expressions filled in.
 
 Each chapter (`notebooks/NN-name.py` sections read with jupytext, `.qmd` chapters with
-`analysis.book.chapters`) runs top to bottom in a fresh kernel (nothing is shared between them). The inline expressions of a markdown cell
+`analysis.book.chapters`) runs top to bottom in a kernel of its own, nothing shared between them
+(`execute_sections` forks the kernels from `analysis.book.fork_server`, which has imported their
+libraries once; `execute_section` alone starts a fresh one). The inline expressions of a markdown cell
 (`` `{python} expr` ``) are evaluated right after the code above it has run, exactly where
 Quarto would evaluate them, and substituted into the executed copy, so the executed
 notebook reads as the chapter does. A failing cell or expression stops with its error.
