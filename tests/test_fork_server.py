@@ -25,6 +25,13 @@ from analysis.book.fork_server import (
 )
 from analysis.book.kernels import IpcKernelManager
 
+def test_where_kernels_cannot_be_forked_no_server_is_started(monkeypatch):
+    monkeypatch.setattr(fork_server, "SUPPORTED", False)
+    assert fork_server.start(None) is None  # execute_sections then starts fresh kernels
+
+
+needs_fork = pytest.mark.skipif(not fork_server.SUPPORTED, reason="kernels are forked on Linux only")
+
 PROBE = '''# %%
 import json, os, sys, threading
 import matplotlib
@@ -47,6 +54,7 @@ def _probe(tmp_path: Path, forks: ForkServer | None) -> dict:
     return json.loads(notebook.cells[0].outputs[0]["text"])
 
 
+@needs_fork
 def test_a_forked_kernel_has_the_surroundings_of_a_fresh_one(tmp_path: Path):
     # Each test starts its own server: pytest changes $PYTEST_CURRENT_TEST between a fixture and
     # the test, and a server serves only launches in the environment it was started in.
@@ -67,6 +75,7 @@ def _outputs(notebook: nbformat.NotebookNode) -> list:
             for cell in notebook.cells]
 
 
+@needs_fork
 @pytest.mark.parametrize("name", ["safety", "cohort"])
 def test_a_chapter_gives_the_same_outputs_forked_and_fresh(name: str):
     """Every output, figures byte for byte: the forked kernel computes what a fresh one does."""
@@ -78,6 +87,7 @@ def test_a_chapter_gives_the_same_outputs_forked_and_fresh(name: str):
     assert any("image/png" in o.get("data", {}) for cell in forked.cells for o in cell.get("outputs", []))
 
 
+@needs_fork
 def test_nothing_one_forked_kernel_changes_is_seen_by_the_next(tmp_path: Path):
     first = tmp_path / "first.py"
     first.write_text('''# %%
@@ -115,6 +125,7 @@ def test_only_this_pythons_ipykernel_in_the_servers_environment_is_forked():
     assert "working folder /b" in incompatibility(kernel, env, env, "/b", "/a")
 
 
+@needs_fork
 def test_a_launch_the_server_cannot_serve_starts_a_fresh_kernel(tmp_path: Path, monkeypatch):
     forks = ForkServer(private_folder(), {**kernel_environment(None), "TKI_EXTRA": "server only"})
     try:
@@ -147,6 +158,7 @@ def _wait_until(condition, seconds: float = 10.0) -> bool:
     return condition()
 
 
+@needs_fork
 def test_interrupting_and_stopping_reach_the_forked_kernel_and_what_it_started():
     server = fork_server.start(None)
     manager = IpcKernelManager.forking_from(server)(kernel_name="python3")
@@ -187,6 +199,7 @@ def _launch(server: ForkServer, name: str):
                           str(Path(private_folder()) / name)], kernel_environment(None), NOTEBOOKS)
 
 
+@needs_fork
 def test_a_bad_request_or_a_kernel_exiting_leaves_the_server_serving():
     import socket
 
@@ -205,6 +218,7 @@ def test_a_bad_request_or_a_kernel_exiting_leaves_the_server_serving():
         assert server.process.poll() is None
 
 
+@needs_fork
 def test_closing_the_server_ends_it_and_every_kernel_it_forked(tmp_path: Path):
     forks = fork_server.start(None)
     kernel = _launch(forks, "kclose.json")

@@ -53,6 +53,11 @@ from analysis.config import DATA_DIR_VARIABLE, PROJECT_ROOT
 #: Where the chapters' kernels run (their working folder), as analysis.book.execute starts them.
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 
+#: Where kernels can be forked: Linux (process descriptors, descriptor passing over Unix sockets;
+#: on macOS, forking a process that has loaded system frameworks is not safe). Elsewhere every
+#: kernel is started the usual way.
+SUPPORTED = sys.platform.startswith("linux") and hasattr(os, "pidfd_open") and hasattr(socket, "send_fds")
+
 #: What the chapters import before their first line of work, imported once by the server.
 PRELOAD = (
     "ipykernel.kernelapp",
@@ -330,7 +335,7 @@ def serve(path: str, preload: Sequence[str] = PRELOAD) -> None:
         os.close(started_read)
         try:
             pidfd = os.pidfd_open(pid)
-        except OSError as error:
+        except Exception as error:  # OSError; AttributeError where there is no pidfd_open
             _kill(pid)
             os.waitpid(pid, 0)
             channel.send({"fallback": f"no process descriptor: {error}"})
@@ -508,10 +513,12 @@ class ForkServer:
         self.close()
 
 
-def start(data_dir: str | Path | None) -> ForkServer:
+def start(data_dir: str | Path | None) -> ForkServer | None:
     """The fork server for chapters reading `data_dir`: started now, in their environment and
     working folder (notebooks/), its socket in this process's private folder. It begins
-    importing at once; close it when done."""
+    importing at once; close it when done. None where kernels cannot be forked (`SUPPORTED`)."""
+    if not SUPPORTED:
+        return None
     return ForkServer(private_folder(), kernel_environment(data_dir), cwd=NOTEBOOKS)
 
 
