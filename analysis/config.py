@@ -7,6 +7,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_DATA = PROJECT_ROOT / "data" / "synthetic"
+#: The chapters' folder, also their kernels' working folder.
+NOTEBOOKS = PROJECT_ROOT / "notebooks"
 DATA_DIR_VARIABLE = "TKI_DATA_DIR"
 
 

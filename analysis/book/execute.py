@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from analysis.config import DATA_DIR_VARIABLE, PROJECT_ROOT
+from analysis.config import NOTEBOOKS, PROJECT_ROOT
 
 from .chapters import chapter_files, read_chapter
 from .fork_server import ForkServer, kernel_environment
@@ -33,7 +33,6 @@ from .fork_server import start as start_fork_server
 from .kernels import IpcKernelManager, StartGate
 from .readable_html import readable_page
 
-NOTEBOOKS = PROJECT_ROOT / "notebooks"
 INLINE = re.compile(r"`\{python\}\s+([^`]+)`")
 _MARKER = "__inline_values__"
 

@@ -9,17 +9,17 @@ environment, working folder and standard streams of the launch it replaces.
 
 Why a forked kernel shares no live state with another kernel or with the command:
 
-- The server runs no analysis: it imports modules (`import` only, no function called; checked by
-  `tests/test_fork_server.py`, which also executes chapters both ways and compares every output),
-  so what a kernel inherits is the state those modules have right after import, which is what a
-  fresh kernel has after the same imports.
+- The server runs no analysis: `serve` imports the modules of `PRELOAD` and calls none of their
+  functions, so what a kernel inherits is the state those modules have right after import, which
+  is what a fresh kernel has after the same imports (`tests/test_fork_server.py` executes
+  chapters both ways and compares every output, figures byte for byte).
 - Each kernel is a separate process with a copy-on-write copy of that memory: what one kernel
   changes (a variable, a module attribute, pandas or matplotlib settings) no other process sees.
 - Module state that depends on the environment at import is made equal: the server runs in the
-  kernels' environment (same variables, `MPLBACKEND` set as ipykernel sets it, `JPY_PARENT_PID`
-  the server, which is each kernel's parent), and a launch
-  whose environment differs other than in `RUN_TIME_VARIABLES` (read only when a chapter runs) is
-  started the usual way instead. Randomness is not shared: Python's `random` reseeds itself in
+  kernels' environment and working folder (same variables, `MPLBACKEND` set as ipykernel sets
+  it, `JPY_PARENT_PID` the server, which is each kernel's parent), and a launch whose
+  environment differs other than in `RUN_TIME_VARIABLES` (read only when a chapter runs), or
+  whose folder differs, is started the usual way instead. Randomness is not shared: Python's `random` reseeds itself in
   a forked child and the server reseeds NumPy's legacy global generator in each kernel. Nothing
   in the chapters draws from either; the synthetic cohort uses its own seeded generator.
 
@@ -48,10 +48,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from analysis.config import DATA_DIR_VARIABLE, PROJECT_ROOT
-
-#: Where the chapters' kernels run (their working folder), as analysis.book.execute starts them.
-NOTEBOOKS = PROJECT_ROOT / "notebooks"
+from analysis.config import DATA_DIR_VARIABLE, NOTEBOOKS
 
 #: Where kernels can be forked: Linux (process descriptors, descriptor passing over Unix sockets;
 #: on macOS, forking a process that has loaded system frameworks is not safe). Elsewhere every
