@@ -56,3 +56,10 @@ def test_every_figure_of_a_chapter_carries_its_alt_text(executed):
 def test_the_page_is_the_same_twice(executed):
     notebook = executed("efficacy")
     assert readable_page(readable_copy(notebook)) == readable_page(readable_copy(nbformat.from_dict(notebook)))
+
+
+def test_a_qmd_chapters_front_matter_is_not_shown(executed):
+    """A .qmd chapter's front matter is a cell of its own (no text after the closing ---)."""
+    page = readable_page(readable_copy(executed("methods")))
+    assert "jupyter: python3" not in page and "<hr" not in page.split("<h1", 1)[0]
+    assert "<title>Methods</title>" in page

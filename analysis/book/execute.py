@@ -278,7 +278,7 @@ def execute_sections(chosen: list[Section], data_dir: str | Path | None = None, 
     return in_order()
 
 
-_YAML_HEADER = re.compile(r"\A---\n.*?\n---\n", re.S)
+_YAML_HEADER = re.compile(r"\A---\n.*?\n---[ \t]*(?:\n|\Z)", re.S)  # a .qmd's is a cell of its own
 _ATTRIBUTES = re.compile(r"\s*\{[#.][^}]*\}\s*$", re.M)
 _FENCE = re.compile(r"^:::.*$\n?", re.M)
 _REFERENCE = re.compile(r"@(fig|tbl|sec)-([a-z0-9-]+)")
