@@ -63,3 +63,13 @@ def test_a_qmd_chapters_front_matter_is_not_shown(executed):
     page = readable_page(readable_copy(executed("methods")))
     assert "jupyter: python3" not in page and "<hr" not in page.split("<h1", 1)[0]
     assert "<title>Methods</title>" in page
+
+
+def test_citations_read_as_the_books_reference_numbers(executed):
+    from analysis.book.execute import citation_numbers
+
+    numbers = citation_numbers()
+    page = readable_page(readable_copy(executed("methods")))
+    assert "[@" not in page and "@sun_tki" not in page
+    assert f"[{numbers['eisenhauer2009']}]" in page
+    assert list(numbers.values()) == list(range(1, len(numbers) + 1)) and numbers["sun_tki"] == 1

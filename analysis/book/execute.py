@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
@@ -283,19 +284,44 @@ _ATTRIBUTES = re.compile(r"\s*\{[#.][^}]*\}\s*$", re.M)
 _FENCE = re.compile(r"^:::.*$\n?", re.M)
 _REFERENCE = re.compile(r"@(fig|tbl|sec)-([a-z0-9-]+)")
 _KINDS = {"fig": "Figure", "tbl": "Table", "sec": "Section"}
+_CITATION = re.compile(r"\[(-?@[\w:.-]+(?:\s*;\s*-?@[\w:.-]+)*)\]")
+BIBLIOGRAPHY = PROJECT_ROOT / "references.bib"
+
+
+@lru_cache(maxsize=1)
+def citation_numbers() -> dict[str, int]:
+    """Each reference's number in the book: its place in references.bib, which is kept in order
+    of first citation (tests/test_quarto_project.py), as the Vancouver style numbers them."""
+    try:
+        text = BIBLIOGRAPHY.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    keys = re.findall(r"^@\w+\s*\{\s*([^,\s]+)\s*,", text, re.M)
+    return {key: number for number, key in enumerate(keys, start=1)}
+
+
+def _numbered_citation(match: re.Match) -> str:
+    """'[@a; @b]' as '[1, 2]', the book's numbers; a key not in the bibliography stays as written."""
+    keys = [k.strip().lstrip("-@") for k in match[1].split(";")]
+    numbers = citation_numbers()
+    if not all(k in numbers for k in keys):
+        return match[0]
+    return "[" + ", ".join(str(numbers[k]) for k in keys) + "]"
 
 
 def readable_copy(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The executed chapter without Quarto markup, for reading where Quarto is not installed.
 
     Drops the YAML header, heading attributes and div fences, writes cross-references as
-    words ("Figure fig-pfs"), and shows `output: asis` text as Markdown.
+    words ("Figure fig-pfs") and citations as the book's reference numbers ("[3, 4]"), and
+    shows `output: asis` text as Markdown.
     """
     copy = nbformat.from_dict(json.loads(json.dumps(notebook)))
     for cell in copy.cells:
         if cell.cell_type == "markdown":
             text = _YAML_HEADER.sub("", cell.source)
             text = _FENCE.sub("", _ATTRIBUTES.sub("", text))
+            text = _CITATION.sub(_numbered_citation, text)
             cell.source = _REFERENCE.sub(lambda m: f"{_KINDS[m[1]]} {m[1]}-{m[2]}", text)
         elif "#| output: asis" in cell.source:
             text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
