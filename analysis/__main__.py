@@ -41,6 +41,24 @@ def _load_once_per_render(path: str | None):
     return study
 
 
+def _already_prepared(path: str | None) -> list[str] | None:
+    """The validation warnings when this render's preparation is current (the validated cache of
+    the data folder matches its inputs, code and settings, and seaborn's theme is stored for the
+    installed seaborn), else None. Checked from two small files, without pandas or matplotlib."""
+    from importlib import metadata
+
+    from analysis.config import SEABORN_THEME_FILE
+    from analysis.study.cache import current_warnings
+
+    try:
+        stored = json.loads(SEABORN_THEME_FILE.read_text(encoding="utf-8"))
+        if not isinstance(stored, dict) or stored.get("seaborn") != metadata.version("seaborn"):
+            return None
+    except (OSError, ValueError, metadata.PackageNotFoundError):
+        return None
+    return current_warnings(Path(path) if path else data_dir())
+
+
 def _validate(args: argparse.Namespace) -> int:
     study = _load(args.data_dir)
     kind = "synthetic" if study.synthetic else "real"
@@ -139,7 +157,11 @@ def _run_sections(args: argparse.Namespace, forks) -> int:
     runs = execute_sections(chosen, data_dir=args.data_dir, jobs=jobs, gate=gate,
                             fork=forks is not None, forks=forks, finish=write)
     try:
-        _load_once_per_render(args.data_dir)
+        warnings = _already_prepared(args.data_dir)
+        if warnings is None:
+            _load_once_per_render(args.data_dir)
+        for note in warnings or []:
+            print(f"warning: {note}", file=sys.stderr)
     except BaseException as problem:
         gate.fail(f"the data could not be prepared: {problem.__class__.__name__}")
         raise

@@ -91,3 +91,52 @@ def test_every_chapter_kernel_opens_the_cached_study(counted, data_copy):
 def test_the_code_fingerprint_covers_the_analysis_package():
     assert len(fingerprint.code_fingerprint()) == 64
     assert fingerprint.input_files_fingerprint(Path("/nonexistent")) is None
+
+
+def test_whether_the_cache_is_current_is_known_from_its_key_file_alone(counted, data_copy, monkeypatch):
+    """`current_warnings`: the sections command skips validating when this says the cache is current."""
+    assert cache.current_warnings(data_copy) is None  # nothing cached yet
+    study, _ = cache.load_validated(data_copy)
+    assert cache.current_warnings(data_copy) == study.warnings
+    monkeypatch.setenv("TKI_SMALL_CELL_THRESHOLD", "5")  # another setting: not current
+    assert cache.current_warnings(data_copy) is None
+    monkeypatch.delenv("TKI_SMALL_CELL_THRESHOLD")
+    (data_copy / "patients.csv").write_text((data_copy / "patients.csv").read_text() + "\n")
+    assert cache.current_warnings(data_copy) is None  # the inputs changed
+    cache.load_validated(data_copy)
+    cache.cache_path(data_copy).unlink()
+    assert cache.current_warnings(data_copy) is None  # the cache itself is gone
+
+
+def test_sections_validate_only_when_the_cache_is_not_current(data_copy, tmp_path, monkeypatch):
+    import analysis.__main__ as cli
+
+    loads = []
+    monkeypatch.setattr(cli, "_load_once_per_render", lambda path: loads.append(path))
+    monkeypatch.setattr(cli, "_already_prepared", lambda path: ["a warning"])
+    monkeypatch.setattr("analysis.book.execute.execute_sections", lambda *a, **k: iter(()))
+    assert cli.main(["sections", "safety", "--data-dir", str(data_copy), "--out", str(tmp_path),
+                     "--fresh-kernels"]) == 0
+    assert loads == []
+    monkeypatch.setattr(cli, "_already_prepared", lambda path: None)
+    assert cli.main(["sections", "safety", "--data-dir", str(data_copy), "--out", str(tmp_path),
+                     "--fresh-kernels"]) == 0
+    assert loads == [str(data_copy)]
+
+
+def test_preparation_is_not_current_without_the_stored_seaborn_theme(counted, data_copy, tmp_path,
+                                                                        monkeypatch):
+    import json
+    from importlib import metadata
+
+    import analysis.__main__ as cli
+    from analysis import config
+
+    study, _ = cache.load_validated(data_copy)
+    theme = tmp_path / "theme.json"
+    monkeypatch.setattr(config, "SEABORN_THEME_FILE", theme)
+    assert cli._already_prepared(str(data_copy)) is None  # no theme stored
+    theme.write_text(json.dumps({"seaborn": "0.0-other", "rc": {}}))
+    assert cli._already_prepared(str(data_copy)) is None  # stored for another seaborn
+    theme.write_text(json.dumps({"seaborn": metadata.version("seaborn"), "rc": {}}))
+    assert cli._already_prepared(str(data_copy)) == study.warnings

@@ -19,10 +19,10 @@ from importlib import metadata
 
 import matplotlib as mpl
 
-from analysis.config import PROJECT_ROOT
+from analysis import config
 
 #: seaborn's theme as rcParams, stored once per seaborn version (see seaborn_theme).
-SEABORN_THEME_FILE = PROJECT_ROOT / "_build" / "seaborn-theme.json"
+SEABORN_THEME_FILE = config.SEABORN_THEME_FILE
 
 # ---------------------------------------------------------------------------------- sizes
 SINGLE_COLUMN_INCHES = 3.5  # 89 mm

@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import pickle
 import tempfile
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from analysis.config import PROJECT_ROOT, small_cell_threshold
 
-from .derive import analysis_dataset
-from .fast_loading import load_study_fast
 from .fingerprint import code_fingerprint, input_files_fingerprint
-from .study_data import StudyData
+
+if TYPE_CHECKING:  # reading and deriving are imported when used: `current_warnings` needs neither
+    import pandas as pd
+
+    from .study_data import StudyData
 
 CACHE_DIR = PROJECT_ROOT / "_build" / "validated"
 
@@ -56,12 +58,55 @@ def _read_cache(path: Path, key: str) -> tuple[StudyData, pd.DataFrame] | None:
     return stored["study"], stored["data"]
 
 
+def load_study_fast(directory: Path) -> StudyData:
+    """Read and validate the folder (analysis.study.fast_loading, imported only when needed)."""
+    from .fast_loading import load_study_fast as load
+
+    return load(directory)
+
+
+def analysis_dataset(patients: pd.DataFrame) -> pd.DataFrame:
+    """The per-patient analysis dataset (analysis.study.derive, imported only when needed)."""
+    from .derive import analysis_dataset as derive
+
+    return derive(patients)
+
+
+def _key_path(path: Path) -> Path:
+    return path.with_suffix(".key.json")
+
+
 def _write_cache(path: Path, key: str, study: StudyData, data: pd.DataFrame) -> None:
-    """Write atomically (temporary file, then rename): a concurrent reader sees old or new, never half."""
+    """Write atomically (temporary file, then rename): a concurrent reader sees old or new, never half.
+
+    Then its key and warnings beside it (`current_warnings` reads them without unpickling).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as file:
         pickle.dump({"key": key, "study": study, "data": data}, file, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(file.name, path)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False,
+                                     encoding="utf-8") as file:
+        json.dump({"key": key, "warnings": list(study.warnings)}, file)
+    os.replace(file.name, _key_path(path))
+
+
+def current_warnings(data_dir: str | Path) -> list[str] | None:
+    """The validation warnings of `data_dir` when the render's cache of it is current (same
+    inputs, code and settings: nothing to validate), else None. Reads only the small key file
+    written beside the cache, so it needs neither pandas nor the data; a kernel that then finds
+    the cache changed validates again, as `load_validated` always does."""
+    directory = Path(data_dir)
+    key = cache_key(directory) if directory.is_dir() else None
+    path = cache_path(directory)
+    try:
+        stored = json.loads(_key_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if key is None or not isinstance(stored, dict) or stored.get("key") != key or not path.is_file():
+        return None
+    warnings = stored.get("warnings")
+    return [str(w) for w in warnings] if isinstance(warnings, list) else None
 
 
 def load_validated(data_dir: str | Path) -> tuple[StudyData, pd.DataFrame]:
