@@ -47,14 +47,14 @@ def _already_prepared(path: str | None) -> list[str] | None:
     installed seaborn), else None. Checked from two small files, without pandas or matplotlib."""
     from importlib import metadata
 
-    from analysis.config import SEABORN_THEME_FILE
+    from analysis import config
+    from analysis.report.theme_file import stored_theme
     from analysis.study.cache import current_warnings
 
     try:
-        stored = json.loads(SEABORN_THEME_FILE.read_text(encoding="utf-8"))
-        if not isinstance(stored, dict) or stored.get("seaborn") != metadata.version("seaborn"):
+        if stored_theme(config.SEABORN_THEME_FILE, metadata.version("seaborn")) is None:
             return None
-    except (OSError, ValueError, metadata.PackageNotFoundError):
+    except metadata.PackageNotFoundError:
         return None
     return current_warnings(Path(path) if path else data_dir())
 

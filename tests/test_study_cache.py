@@ -136,7 +136,7 @@ def test_preparation_is_not_current_without_the_stored_seaborn_theme(counted, da
     theme = tmp_path / "theme.json"
     monkeypatch.setattr(config, "SEABORN_THEME_FILE", theme)
     assert cli._already_prepared(str(data_copy)) is None  # no theme stored
-    theme.write_text(json.dumps({"seaborn": "0.0-other", "rc": {}}))
+    theme.write_text(json.dumps({"seaborn": "0.0-other", "rc": {}, "colormap": []}))
     assert cli._already_prepared(str(data_copy)) is None  # stored for another seaborn
-    theme.write_text(json.dumps({"seaborn": metadata.version("seaborn"), "rc": {}}))
+    theme.write_text(json.dumps({"seaborn": metadata.version("seaborn"), "rc": {}, "colormap": []}))
     assert cli._already_prepared(str(data_copy)) == study.warnings

@@ -3,6 +3,14 @@
 Presentation only; every number comes from `stats` and `study`. Notebooks open `ReportContext`.
 """
 
-from .context import Phrase, ReportContext
-
 __all__ = ["Phrase", "ReportContext"]
+
+
+def __getattr__(name: str):
+    """`Phrase` and `ReportContext` are imported on first use, so that a light module of this
+    package (e.g. `theme_file`) can be imported without pandas."""
+    if name in __all__:
+        from . import context
+
+        return getattr(context, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

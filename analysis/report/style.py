@@ -9,9 +9,6 @@ the printed size: journal single column 3.5 in (89 mm), double column 7.2 in (18
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -20,6 +17,8 @@ from importlib import metadata
 import matplotlib as mpl
 
 from analysis import config
+
+from .theme_file import store_theme, stored_theme
 
 #: seaborn's theme as rcParams, stored once per seaborn version (see seaborn_theme).
 SEABORN_THEME_FILE = config.SEABORN_THEME_FILE
@@ -211,19 +210,12 @@ def seaborn_theme() -> dict[str, object]:
     means asking seaborn again.
     """
     version = metadata.version("seaborn")
-    try:
-        stored = json.loads(SEABORN_THEME_FILE.read_text(encoding="utf-8"))
-        if stored["seaborn"] == version:
-            _register_colormap(stored["rc"]["image.cmap"], stored["colormap"])
-            return stored["rc"]
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    stored = stored_theme(SEABORN_THEME_FILE, version)
+    if stored is not None:
+        _register_colormap(stored["rc"]["image.cmap"], stored["colormap"])
+        return stored["rc"]
     theme, colours = _seaborn_theme_now()
-    SEABORN_THEME_FILE.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=SEABORN_THEME_FILE.parent, suffix=".tmp",
-                                     delete=False, encoding="utf-8") as file:
-        json.dump({"seaborn": version, "rc": theme, "colormap": colours}, file)
-    os.replace(file.name, SEABORN_THEME_FILE)
+    store_theme(SEABORN_THEME_FILE, version, theme, colours)
     return theme
 
 
