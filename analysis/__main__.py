@@ -154,8 +154,9 @@ def _run_sections(args: argparse.Namespace, forks) -> int:
     def write(done) -> list[Path]:  # in the chapter's own thread, as soon as it is done
         return write_executed(done.notebook, Path(args.out), done.section.script.stem)
 
+    # fork=False: the server, if any, was started above (none with --fresh-kernels).
     runs = execute_sections(chosen, data_dir=args.data_dir, jobs=jobs, gate=gate,
-                            fork=forks is not None, forks=forks, finish=write)
+                            fork=False, forks=forks, finish=write)
     try:
         warnings = _already_prepared(args.data_dir)
         if warnings is None:
