@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -24,6 +23,7 @@ from analysis.book.fork_server import (
     private_folder,
 )
 from analysis.book.kernels import IpcKernelManager
+from processes import alive, wait_until
 
 def test_where_kernels_cannot_be_forked_no_server_is_started(monkeypatch):
     monkeypatch.setattr(fork_server, "SUPPORTED", False)
@@ -112,17 +112,29 @@ print(json.dumps([pandas.get_option("display.max_rows"), matplotlib.rcParams["fo
     assert draw != drawn  # NumPy's global generator is reseeded in each kernel, not inherited
 
 
-def test_only_this_pythons_ipykernel_in_the_servers_environment_is_forked():
+def test_only_this_pythons_ipykernel_in_the_servers_environment_is_forked(tmp_path: Path):
     env = {"PATH": "/usr/bin", "TKI_DATA_DIR": "/data"}
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"]
     assert incompatibility(kernel, env, env) is None
-    assert incompatibility(kernel, {**env, "QUARTO_EXECUTE_INFO": "/tmp/info.json"}, env) is None
+    # What Quarto and jupyter_client set for a kernel is read when a chapter runs, not at import.
+    quarto = {"QUARTO_EXECUTE_INFO": "/tmp/info.json", "QUARTO_FIG_DPI": "300", "JPY_SESSION_NAME": "x",
+              "DENO_TLS_CA_STORE": "system", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    assert incompatibility(kernel, {**env, **quarto}, env) is None
     assert "TKI_DATA_DIR" in incompatibility(kernel, {**env, "TKI_DATA_DIR": "/other"}, env)
     assert "MPLBACKEND" in incompatibility(kernel, {**env, "MPLBACKEND": "agg"}, env)
+    assert "PATH" in incompatibility(kernel, {**env, "PATH": "/opt/bin:/usr/bin"}, env)
+    assert "PYTHONHASHSEED" in incompatibility(kernel, {**env, "PYTHONHASHSEED": "0"}, env)
     assert "not this Python's ipykernel" in incompatibility(["/usr/bin/python3", *kernel[1:]], env, env)
     assert "not this Python's ipykernel" in incompatibility([sys.executable, "-m", "other"], env, env)
-    assert incompatibility(kernel, env, env, "/a/../a", "/a") is None
-    assert "working folder /b" in incompatibility(kernel, env, env, "/b", "/a")
+    # Another folder is fine unless matplotlib would read a matplotlibrc there (or in the server's).
+    server_folder, other, configured = (tmp_path / name for name in ("server", "other", "configured"))
+    for folder in (server_folder, other, configured):
+        folder.mkdir()
+    (configured / "matplotlibrc").write_text("figure.dpi: 50\n", encoding="utf-8")
+    assert incompatibility(kernel, env, env, f"{server_folder}/../server", str(server_folder)) is None
+    assert incompatibility(kernel, env, env, str(other), str(server_folder)) is None
+    assert "matplotlibrc" in incompatibility(kernel, env, env, str(configured), str(server_folder))
+    assert "matplotlibrc" in incompatibility(kernel, env, env, str(other), str(configured))
 
 
 @needs_fork
@@ -138,24 +150,6 @@ def test_a_launch_the_server_cannot_serve_starts_a_fresh_kernel(tmp_path: Path, 
 
 async def _start(manager: IpcKernelManager) -> None:
     await manager.start_kernel(env=kernel_environment(None), cwd=str(NOTEBOOKS))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat:  # a zombie is not alive
-        return stat.read().split(") ")[-1][0] != "Z"
-
-
-def _wait_until(condition, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 @needs_fork
@@ -191,7 +185,7 @@ def test_interrupting_and_stopping_reach_the_forked_kernel_and_what_it_started()
         server.close()
     assert error == "KeyboardInterrupt"
     assert server.fallbacks == [] and pid != server.process.pid
-    assert _wait_until(lambda: not _alive(pid)) and _wait_until(lambda: not _alive(child))
+    assert wait_until(lambda: not alive(pid)) and wait_until(lambda: not alive(child))
 
 
 def _launch(server: ForkServer, name: str):
@@ -214,7 +208,7 @@ def test_a_bad_request_or_a_kernel_exiting_leaves_the_server_serving():
         os.kill(first.pid, signal.SIGTERM)  # the kernel ends by itself: its status comes back
         assert first.wait(timeout=20) == -signal.SIGTERM
         second = _launch(server, "ksecond.json")
-        assert second is not None and _wait_until(lambda: _alive(second.pid))
+        assert second is not None and wait_until(lambda: alive(second.pid))
         assert server.process.poll() is None
 
 
@@ -222,10 +216,10 @@ def test_a_bad_request_or_a_kernel_exiting_leaves_the_server_serving():
 def test_closing_the_server_ends_it_and_every_kernel_it_forked(tmp_path: Path):
     forks = fork_server.start(None)
     kernel = _launch(forks, "kclose.json")
-    assert kernel is not None and _wait_until(lambda: _alive(kernel.pid))
+    assert kernel is not None and wait_until(lambda: alive(kernel.pid))
     forks.close()
     assert forks.process.returncode is not None
-    assert _wait_until(lambda: not _alive(kernel.pid))
+    assert wait_until(lambda: not alive(kernel.pid))
     assert kernel.wait(timeout=5) == -signal.SIGKILL
 
 

@@ -18,14 +18,15 @@ Why a forked kernel shares no live state with another kernel or with the command
 - Module state that depends on the environment at import is made equal: the server runs in the
   kernels' environment and working folder (same variables, `MPLBACKEND` set as ipykernel sets
   it, `JPY_PARENT_PID` the server, which is each kernel's parent), and a launch whose
-  environment differs other than in `RUN_TIME_VARIABLES` (read only when a chapter runs), or
-  whose folder differs, is started the usual way instead. Randomness is not shared: Python's `random` reseeds itself in
-  a forked child and the server reseeds NumPy's legacy global generator in each kernel. Nothing
-  in the chapters draws from either; the synthetic cohort uses its own seeded generator.
+  environment differs other than in `RUN_TIME_PREFIXES` (read only when a chapter runs), or
+  whose folder differs and holds a `matplotlibrc`, is started the usual way instead.
+  Randomness is not shared: Python's `random` reseeds itself in a forked child and the server
+  reseeds NumPy's legacy global generator in each kernel. Nothing in the chapters draws from
+  either; the synthetic cohort uses its own seeded generator.
 
-The server is started by `execute_sections` and ends with it: it stops when its standard input
-closes (the command ended, however it ended), and it kills a kernel whose command connection
-closes. Anything the server cannot serve (another kernel command, an unexpected environment, a
+The server is started by `execute_sections`, or by `render` for Quarto's kernels (through
+`kernel_launcher`), and ends with it: it stops when its standard input closes (the command
+ended, however it ended), and it kills a kernel whose command connection closes. Anything the server cannot serve (another kernel command, an unexpected environment, a
 server that failed to start) falls back to the ordinary launch, so a chapter always runs.
 """
 
@@ -44,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -69,13 +70,20 @@ PRELOAD = (
     "analysis.stats.key_results",
 )
 
-#: Variables a launch may set differently from the server: read when a chapter runs, not when a
-#: preloaded module is imported (Quarto's output format; jupyter_client's bookkeeping).
-RUN_TIME_VARIABLES = frozenset({"QUARTO_EXECUTE_INFO", "JPY_PARENT_PID", "JPY_SESSION_NAME"})
+#: Variables a launch may set differently from the server, by prefix: read when a chapter runs,
+#: never when a preloaded module is imported. Quarto's own (QUARTO_*: its paths, each render's
+#: format and figure size; DENO_*: its runtime, set by the `quarto` script) and jupyter_client's
+#: bookkeeping (JPY_*). The kernel gets the launch's values of these, as of every variable.
+RUN_TIME_PREFIXES = ("QUARTO_", "DENO_", "JPY_")
 
 #: ipykernel's own matplotlib default (ipykernel/kernelapp.py), applied before matplotlib is
-#: imported so that its rcParams are what they would be in a fresh kernel.
+#: imported so that its rcParams are what they would be in a fresh kernel. Quarto sets the same
+#: value for its kernels; unset or empty means the same (ipykernel then sets it).
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+#: What matplotlib reads from the current folder when it is imported; the only file a preloaded
+#: module reads there (modules come from the environment, where the project is installed).
+FOLDER_CONFIGURATION = "matplotlibrc"
 
 _HEADER = struct.Struct("!I")
 
@@ -168,13 +176,23 @@ def incompatibility(argv: Sequence[str], env: Mapping[str, str], server_env: Map
     `matplotlibrc` in the current folder when it is imported."""
     if _kernel_arguments(argv) is None:
         return f"not this Python's ipykernel: {' '.join(argv[:3])}"
-    names = (set(env) | set(server_env)) - RUN_TIME_VARIABLES
-    differing = sorted(name for name in names if env.get(name) != server_env.get(name))
+    launch, server = _import_time_environment(env), _import_time_environment(server_env)
+    differing = sorted(name for name in set(launch) | set(server) if launch.get(name) != server.get(name))
     if differing:
         return "environment differs from the server's in " + ", ".join(differing)
     if cwd is not None and server_cwd is not None and os.path.abspath(cwd) != os.path.abspath(server_cwd):
-        return f"working folder {cwd} is not the server's ({server_cwd})"
+        for folder in (cwd, server_cwd):
+            if (Path(folder) / FOLDER_CONFIGURATION).exists():
+                return (f"working folder {cwd} is not the server's ({server_cwd}), and "
+                        f"{Path(folder) / FOLDER_CONFIGURATION} is read at import")
     return None
+
+
+def _import_time_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The variables of `env` that can matter when the preloaded modules are imported."""
+    kept = {name: value for name, value in env.items() if not name.startswith(RUN_TIME_PREFIXES)}
+    kept["MPLBACKEND"] = kept.get("MPLBACKEND") or INLINE_BACKEND
+    return kept
 
 
 # ---------------------------------------------------------------------------------- the server
@@ -256,7 +274,8 @@ def _kill(pid: int) -> None:
 
 def serve(path: str, preload: Sequence[str] = PRELOAD) -> None:
     """Listen on the Unix socket `path`, import `preload`, then fork a kernel per request until
-    standard input closes; every kernel still running then is killed.
+    standard input closes; every kernel still running then is killed. A `{"status": true}`
+    request is answered with the number of kernels forked and the reasons of launches refused.
 
     One event at a time, in one thread (a fork needs a single-threaded parent). An exited
     kernel stays a zombie, its status sent to its command, until the command closes the
@@ -293,15 +312,23 @@ def serve(path: str, preload: Sequence[str] = PRELOAD) -> None:
         selector.unregister(kernel.channel.connection)
         kernel.channel.close()
 
+    forked, fallbacks = 0, []
+
     def accept() -> None:
+        nonlocal forked
         connection, _ = listener.accept()
         channel = _Channel(connection)
         try:
             request = channel.read(timeout=30, max_fds=3)
+            if request == {"status": True} and not channel.fds:
+                channel.send({"forked": forked, "fallbacks": fallbacks})
+                channel.close()
+                return
             if not _valid_request(request) or len(channel.fds) != 3:
                 raise ValueError("not a kernel launch")
             problem = incompatibility(request["argv"], request["env"], server_env, request["cwd"], server_cwd)
             if problem:
+                fallbacks.append(problem)
                 channel.send({"fallback": problem})
                 channel.close()
                 return
@@ -339,6 +366,7 @@ def serve(path: str, preload: Sequence[str] = PRELOAD) -> None:
             channel.close()
             return
         token = next(tokens)
+        forked += 1
         kernels[token] = _Kernel(pid, pidfd, channel)
         selector.register(pidfd, selectors.EVENT_READ, ("exited", token))
         selector.register(connection, selectors.EVENT_READ, ("client", token))
@@ -422,6 +450,12 @@ class ForkedKernel:
             raise subprocess.TimeoutExpired(["forked kernel", str(self.pid)], timeout or 0)
         return code
 
+    def release(self) -> None:
+        """Close the launch's connection: the server then kills the kernel if it still runs."""
+        if self.returncode is None:
+            self.returncode = -signal.SIGKILL
+            self._channel.close()
+
     def send_signal(self, signum: int) -> None:
         if self.poll() is None:
             os.kill(self.pid, signum)
@@ -431,6 +465,55 @@ class ForkedKernel:
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
+
+
+def connect(path: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> socket.socket | None:
+    """A connection to the server listening at `path`, waiting up to `timeout` seconds for it to
+    listen while `alive()`; None if it does not."""
+    deadline = time.monotonic() + timeout
+    while True:
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            connection.connect(path)
+            return connection
+        except (FileNotFoundError, ConnectionRefusedError):
+            connection.close()
+            if time.monotonic() >= deadline or not alive():
+                return None
+            time.sleep(0.01)
+
+
+def request_kernel(connection: socket.socket, argv: Sequence[str], env: Mapping[str, str], cwd: str,
+                   streams: Sequence[int], timeout: float) -> ForkedKernel | str:
+    """Ask the server on `connection` to fork the kernel of the launch `argv` with `env` in `cwd`,
+    its standard input, output and errors the descriptors `streams`: the kernel, else why not."""
+    channel = _Channel(connection)
+    try:
+        channel.send({"argv": list(argv), "env": dict(env), "cwd": cwd}, fds=list(streams))
+        reply = channel.read(timeout)  # the server may still be importing
+    except (OSError, ValueError) as error:
+        channel.close()
+        return f"the fork server did not answer: {error}"
+    if not reply or "pid" not in reply:
+        channel.close()
+        return str((reply or {}).get("fallback", "the fork server closed the connection"))
+    return ForkedKernel(int(reply["pid"]), channel)
+
+
+def server_status(path: str, timeout: float = 30.0) -> dict | None:
+    """What the server at `path` has done: {"forked": n, "fallbacks": [reasons]}; None if it does
+    not answer."""
+    connection = connect(path, 0)
+    if connection is None:
+        return None
+    channel = _Channel(connection)
+    try:
+        channel.send({"status": True})
+        return channel.read(timeout)
+    except (OSError, ValueError):
+        return None
+    finally:
+        channel.close()
 
 
 class ForkServer:
@@ -452,18 +535,6 @@ class ForkServer:
             [sys.executable, "-m", "analysis.book.fork_server", self.path, *preload],
             stdin=subprocess.PIPE, env=self.env, cwd=self.cwd, start_new_session=True)
 
-    def _connect(self) -> socket.socket | None:
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline and self.process.poll() is None:
-            connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                connection.connect(self.path)
-                return connection
-            except (FileNotFoundError, ConnectionRefusedError):
-                connection.close()
-                time.sleep(0.01)
-        return None
-
     def launch(self, argv: Sequence[str], env: Mapping[str, str], cwd: str | Path | None = None,
                ) -> ForkedKernel | None:
         """Fork a kernel for the launch `argv` with `env` in `cwd`; None if it cannot be forked.
@@ -473,25 +544,23 @@ class ForkServer:
         """
         cwd = str(cwd or os.getcwd())
         problem = incompatibility(argv, env, self.env, cwd, self.cwd)
-        connection = None if problem else self._connect()
+        connection = None if problem else \
+            connect(self.path, self.startup_timeout, lambda: self.process.poll() is None)
         if connection is None:
             self.fallbacks.append(problem or "the fork server is not running")
             return None
-        channel = _Channel(connection)
-        try:
-            with open(os.devnull, "rb") as nothing:
-                channel.send({"argv": list(argv), "env": dict(env), "cwd": cwd},
-                             fds=[nothing.fileno(), sys.stdout.fileno(), sys.stderr.fileno()])
-            reply = channel.read(self.startup_timeout)  # the server may still be importing
-        except (OSError, ValueError) as error:
-            channel.close()
-            self.fallbacks.append(f"the fork server did not answer: {error}")
+        with open(os.devnull, "rb") as nothing:
+            kernel = request_kernel(connection, argv, env, cwd,
+                                    [nothing.fileno(), sys.stdout.fileno(), sys.stderr.fileno()],
+                                    self.startup_timeout)
+        if isinstance(kernel, str):
+            self.fallbacks.append(kernel)
             return None
-        if not reply or "pid" not in reply:
-            channel.close()
-            self.fallbacks.append((reply or {}).get("fallback", "the fork server closed the connection"))
-            return None
-        return ForkedKernel(int(reply["pid"]), channel)
+        return kernel
+
+    def status(self) -> dict | None:
+        """What the server has done so far (see `server_status`)."""
+        return server_status(self.path) if self.process.poll() is None else None
 
     def close(self) -> None:
         """Stop the server (it kills any kernel still running) and wait for it."""
