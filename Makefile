@@ -27,14 +27,14 @@ test: setup
 
 # The main job: validate (stops on any data problem), export the supplement, then render the
 # book with Quarto >= 1.9 (its pre-render step validates again and guards _freeze/; `quarto-path`
-# finds one or tries once to install it into .venv), or, without, execute every chapter headless
-# and say what to install.
+# finds one or tries once to install it into .venv; `render` runs it with the chapter kernels
+# forked from one process that imported the libraries once), or, without, execute every chapter
+# headless and say what to install.
 report: setup
 	$(PY) -m analysis validate $(DATA)
 	$(PY) -m analysis export $(DATA) --out supplement
 	@if Q="$$($(PY) -m analysis quarto-path)"; then \
-		PATH="$(abspath $(VENV))/bin:$$PATH" TKI_DATA_DIR="$(abspath $(DATA))" \
-		QUARTO_PYTHON="$(abspath $(PY))" QUARTO_VERSION="$$("$$Q" --version)" "$$Q" render; \
+		$(PY) -m analysis render --quarto "$$Q" --data-dir $(DATA); \
 	else \
 		$(PY) -m analysis sections --data-dir $(DATA) --out _build/sections && \
 		$(PY) -m analysis quarto-missing; \
@@ -56,9 +56,8 @@ section: setup
 	@test -n "$(NAME)" || (echo "usage: make section NAME=cohort|efficacy|subgroups|safety" && exit 2)
 	$(PY) -m analysis validate $(DATA)
 	@if Q="$$($(PY) -m analysis quarto-path)"; then \
-		PATH="$(abspath $(VENV))/bin:$$PATH" TKI_DATA_DIR="$(abspath $(DATA))" \
-		QUARTO_PYTHON="$(abspath $(PY))" QUARTO_VERSION="$$("$$Q" --version)" \
-		"$$Q" render "$$($(PY) -m analysis section-path $(NAME))"; \
+		$(PY) -m analysis render --quarto "$$Q" --data-dir $(DATA) \
+			"$$($(PY) -m analysis section-path $(NAME))"; \
 	else \
 		$(PY) -m analysis sections $(NAME) --data-dir $(DATA) --out _build/sections; \
 	fi

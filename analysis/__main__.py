@@ -236,6 +236,13 @@ def _quarto_path(args: argparse.Namespace) -> int:
     return 0
 
 
+def _render(args: argparse.Namespace) -> int:
+    from analysis.book.render import render
+
+    arguments = args.quarto_arguments[1:] if args.quarto_arguments[:1] == ["--"] else args.quarto_arguments
+    return render(Path(args.quarto), arguments, args.data_dir or data_dir())
+
+
 def _word_reference(args: argparse.Namespace) -> int:
     from analysis.book.word_reference import write_reference_docx
 
@@ -361,6 +368,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, help="time limit of the install in seconds")
     p.add_argument("--venv", help="virtual environment to install into (default: the one running this)")
     p.set_defaults(run=_quarto_path)
+    p = sub.add_parser("render", help="`quarto render` with the chapter kernels forked from one process that "
+                       "imported the libraries once (what make report runs)")
+    p.add_argument("--quarto", required=True, help="the Quarto to run (make report passes `quarto-path`'s)")
+    p.add_argument("--data-dir", help=data_help)
+    p.add_argument("quarto_arguments", nargs=argparse.REMAINDER,
+                   help="passed on to `quarto render` (e.g. a chapter file, --to html)")
+    p.set_defaults(run=_render)
+
     p = sub.add_parser("word-reference", help="rewrite the Word styles file (analysis/book/quarto/word-reference.docx)")
     p.set_defaults(run=_word_reference)
 

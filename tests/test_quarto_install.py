@@ -225,7 +225,9 @@ def test_makefile_renders_with_the_quarto_found_and_tests_never_install():
     for target in ("report", "section"):
         recipe = _recipe(makefile, target)
         assert 'Q="$$($(PY) -m analysis quarto-path)"' in recipe, target
-        assert '"$$Q" render' in recipe and "command -v quarto" not in recipe, target
+        # Quarto runs under `render`, which forks its chapter kernels (tests/test_render.py).
+        assert '-m analysis render --quarto "$$Q" --data-dir $(DATA)' in recipe, target
+        assert "command -v quarto" not in recipe, target
     assert "quarto-missing" in _recipe(makefile, "report")
     assert "quarto-path --retry" in _recipe(makefile, "quarto")
     assert "quarto" not in _recipe(makefile, "test")

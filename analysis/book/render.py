@@ -1,0 +1,107 @@
+"""`quarto render` with the chapter kernels forked from a fork server (what `make report` runs).
+
+A whole-book render starts a kernel for every chapter that runs code, once per output format,
+one after another, and each fresh kernel spends about 2 s importing the libraries before the
+chapter does any work. `render` pays for the imports once:
+
+1. it starts the fork server (`fork_server`) in the kernels' environment, so the libraries are
+   imported while Quarto starts and runs its pre-render step;
+2. it writes a `python3` kernelspec whose command is `kernel_launcher` (ask the server for the
+   kernel, else start ipykernel as usual) into this command's private folder, and puts that
+   folder first on JUPYTER_PATH, where jupyter_client (and Quarto) look for kernelspecs;
+3. it runs `quarto render ARGS` with the project's Python (QUARTO_PYTHON), the environment's
+   `bin/` first on PATH (for the pre-render step's `python`) and TKI_DATA_DIR;
+4. it stops the server (which ends any kernel left) and says how many kernels were forked, and
+   why any were not.
+
+Each kernel is still a separate process of its own (see `fork_server` for why a forked kernel is
+a fresh kernel). `_quarto.yml` turns Quarto's keep-alive kernels off (`execute: daemon: false`):
+a kept kernel would outlive the server it was forked from, and each format is executed in a
+fresh kernel either way. Where kernels cannot be forked (`fork_server.SUPPORTED`) Quarto starts
+them as usual.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from analysis.book import fork_server
+from analysis.book.quarto import quarto_version
+from analysis.config import DATA_DIR_VARIABLE, NOTEBOOKS, PROJECT_ROOT
+
+#: What Quarto adds to the environment of the Python that starts its kernels
+#: (quarto-cli src/execute/jupyter/jupyter-kernel.ts); the server runs with the same values.
+QUARTO_KERNEL_VARIABLES = {
+    "MPLBACKEND": fork_server.INLINE_BACKEND,
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+}
+
+
+def render_environment(data_dir: str | Path, quarto: Path, jupyter_path: str | None) -> dict[str, str]:
+    """The environment of `quarto render`: this one, with the data folder, the project's Python
+    and its `bin/` first on PATH, Quarto's version (for the reproducibility appendix) and
+    `jupyter_path` first on JUPYTER_PATH."""
+    env = dict(os.environ)
+    env[DATA_DIR_VARIABLE] = str(Path(data_dir).resolve())
+    env["QUARTO_PYTHON"] = sys.executable
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]).rstrip(os.pathsep)
+    version = quarto_version(quarto)
+    if version:
+        env["QUARTO_VERSION"] = version
+    if jupyter_path:
+        env["JUPYTER_PATH"] = os.pathsep.join(p for p in (jupyter_path, env.get("JUPYTER_PATH")) if p)
+    return env
+
+
+def write_kernelspec(folder: Path, server_socket: str) -> Path:
+    """A `python3` kernelspec under `folder` (a Jupyter data folder) whose command asks the fork
+    server at `server_socket` for the kernel; the data folder is returned."""
+    spec = folder / "kernels" / "python3"
+    spec.mkdir(parents=True, exist_ok=True)
+    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "analysis.book.kernel_launcher", server_socket, "--", *kernel],
+        "display_name": "Python 3 (ipykernel, forked from the render's fork server)",
+        "language": "python",
+        "interrupt_mode": "signal",
+        "metadata": {"debugger": True},
+    }, indent=1), encoding="utf-8")
+    return folder
+
+
+def kernel_summary(status: Mapping | None) -> str:
+    """One line on how Quarto's kernels were started, from the server's status."""
+    if status is None:
+        return "chapter kernels: the fork server did not report (kernels may have started the usual way)"
+    forked, fallbacks = int(status.get("forked", 0)), list(status.get("fallbacks", []))
+    line = f"chapter kernels: {forked} forked from the fork server"
+    if fallbacks:
+        reasons = "; ".join(f"{reason} ({count}×)" for reason, count in Counter(fallbacks).most_common())
+        line += f"; {len(fallbacks)} started the usual way: {reasons}"
+    return line
+
+
+def render(quarto: Path, arguments: Sequence[str], data_dir: str | Path) -> int:
+    """Run `quarto render ARGUMENTS` from the project folder with forked chapter kernels; its exit code."""
+    server = None
+    if fork_server.SUPPORTED:
+        folder = Path(fork_server.private_folder())
+        env = render_environment(data_dir, quarto, str(folder / "jupyter"))
+        server = fork_server.ForkServer(folder, {**env, **QUARTO_KERNEL_VARIABLES}, cwd=NOTEBOOKS)
+        write_kernelspec(folder / "jupyter", server.path)
+    else:
+        env = render_environment(data_dir, quarto, None)
+    try:
+        code = subprocess.call([str(quarto), "render", *arguments], env=env, cwd=PROJECT_ROOT)
+    finally:
+        if server is not None:
+            status = server.status()
+            server.close()
+            print(kernel_summary(status), file=sys.stderr)
+    return code
