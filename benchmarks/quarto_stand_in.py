@@ -16,12 +16,16 @@ and src/resources/jupyter/notebook.py), it:
   JUPYTER_PATH is used, as Quarto's is), asks for kernel_info, then executes the code cells.
 
 It does not insert Quarto's setup cell or run inline expressions, and converts nothing: it is a
-measure of kernels, not a renderer. Each chapter prints one line:
+measure of kernels, not a renderer. Before the chapter's cells it runs one cell of its own that
+imports what the chapters import before their first line of work (`fork_server.PRELOAD`) and
+says whether they were there already (a forked kernel). Each chapter prints one line:
 
-    stand-in: 01-cohort.py html: kernel ready after 0.42 s, first cell at 0.43 s, done after 2.10 s (forked)
+    stand-in: 01-cohort.py html: Python ready after 3.41 s; kernel ready after 0.55 s, libraries imported at 0.56 s, done after 2.10 s (forked)
 
-"first cell at" counts from the kernel's start (the moment the chapter's kernel can begin work);
-"forked" says whether the kernel had the fork server's modules already imported.
+"Python ready" is the document's process from its start to starting the kernel (Quarto's
+jupyter.py imports nbformat, nbclient and jupyter_client there too). The kernel's times count
+from its start: "libraries imported at" is when the chapter can begin its own work (opening the
+data comes next, in the chapter's first cell).
 
     python benchmarks/quarto_stand_in.py render [CHAPTER ...]     # as `quarto render`
     python benchmarks/quarto_stand_in.py --version
@@ -47,7 +51,12 @@ KERNEL_PROCESS_VARIABLES = {"MPLBACKEND": "module://matplotlib_inline.backend_in
                             "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 #: Quarto's figure defaults for these formats (inches, dpi), set as QUARTO_FIG_* by its jupyter.py.
 FIGURE = {"html": (7, 5, 96, "png"), "typst": (5.5, 3.5, 300, "png"), "docx": (5, 4, 96, "png")}
-PROBE = "import sys as _s; print('analysis.report.sections.subgroups' in _s.modules)"
+PROBE = """import importlib as _importlib, sys as _sys
+_preloaded = 'analysis.report.sections.subgroups' in _sys.modules
+for _name in {modules!r}:
+    _importlib.import_module(_name)
+print(_preloaded)"""
+LAUNCHED = "STAND_IN_LAUNCHED"
 
 
 def execute_document(path: Path, fmt: str) -> None:
@@ -57,6 +66,7 @@ def execute_document(path: Path, fmt: str) -> None:
     from nbclient import NotebookClient
 
     from analysis.book.chapters import read_chapter
+    from analysis.book.fork_server import PRELOAD
 
     path = path.resolve()
     os.chdir(path.parent)
@@ -64,29 +74,29 @@ def execute_document(path: Path, fmt: str) -> None:
     os.environ.update(QUARTO_FIG_WIDTH=str(width), QUARTO_FIG_HEIGHT=str(height),
                       QUARTO_FIG_DPI=str(dpi), QUARTO_FIG_FORMAT=figure_format)
     notebook = read_chapter(path)
-    notebook.cells.insert(0, nbformat.v4.new_code_cell(PROBE))
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(PROBE.format(modules=PRELOAD)))
     client = NotebookClient(notebook, resources={"metadata": {"input": str(path)}})
     client.allow_errors, client.record_timing = False, False
     client.create_kernel_manager()
+    python = time.time() - float(os.environ.pop(LAUNCHED, time.time()))  # not the kernel's
     started = time.perf_counter()
     client.start_new_kernel()
     client.start_new_kernel_client()
     client.wait_for_reply(client.kc.kernel_info())
     ready = time.perf_counter() - started
-    first = None
     try:
-        for index, cell in enumerate(notebook.cells):
-            if cell.cell_type != "code":
-                continue
-            if first is None:
-                first = time.perf_counter() - started
-            client.execute_cell(cell, index, store_history=index > 0)
+        client.execute_cell(notebook.cells[0], 0, store_history=False)
+        imported = time.perf_counter() - started
+        for index, cell in enumerate(notebook.cells[1:], start=1):
+            if cell.cell_type == "code":
+                client.execute_cell(cell, index)
     finally:
         client._cleanup_kernel()
     done = time.perf_counter() - started
     forked = notebook.cells[0].outputs[0]["text"].strip() == "True"
-    print(f"stand-in: {path.name} {fmt}: kernel ready after {ready:.2f} s, first cell at {first:.2f} s, "
-          f"done after {done:.2f} s ({'forked' if forked else 'fresh'})", flush=True)
+    print(f"stand-in: {path.name} {fmt}: Python ready after {python:.2f} s; kernel ready after "
+          f"{ready:.2f} s, libraries imported at {imported:.2f} s, done after {done:.2f} s "
+          f"({'forked' if forked else 'fresh'})", flush=True)
 
 
 def render(chapters: list[str]) -> int:
@@ -110,6 +120,7 @@ def render(chapters: list[str]) -> int:
             info.write_text(json.dumps({"format": {"pandoc": {"to": fmt}}}), encoding="utf-8")
             env = {**os.environ, **KERNEL_PROCESS_VARIABLES, "QUARTO_EXECUTE_INFO": str(info)}
             for path in chosen:
+                env[LAUNCHED] = repr(time.time())
                 code = subprocess.call([python, __file__, "--execute", str(path), fmt], env=env, cwd=ROOT)
                 if code != 0:
                     return code

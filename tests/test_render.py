@@ -227,7 +227,7 @@ def test_render_forks_quartos_kernels_and_stops_the_server(tmp_path: Path, capfd
     quarto = _stand_in_quarto(tmp_path / "bin")
     assert main(["render", "--quarto", str(quarto), "index.qmd"]) == 0
     out, err = capfd.readouterr()
-    assert "stand-in: index.qmd html: kernel ready after" in out and "(forked)" in out
+    assert "stand-in: index.qmd html: Python ready after" in out and "(forked)" in out
     assert "chapter kernels: 1 forked from the fork server" in err
     assert not any(Path(fork_server.private_folder()).glob("fork-*"))  # the server has gone
 
