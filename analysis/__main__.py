@@ -373,7 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quarto", required=True, help="the Quarto to run (make report passes `quarto-path`'s)")
     p.add_argument("--data-dir", help=data_help)
     p.add_argument("quarto_arguments", nargs=argparse.REMAINDER,
-                   help="passed on to `quarto render` (e.g. a chapter file, --to html)")
+                   help="passed on to `quarto render`: a chapter file, and options after `--` "
+                        "(render --quarto Q -- --to html)")
     p.set_defaults(run=_render)
 
     p = sub.add_parser("word-reference", help="rewrite the Word styles file (analysis/book/quarto/word-reference.docx)")

@@ -39,6 +39,7 @@ def render_setup(tmp_path: Path, monkeypatch):
         monkeypatch.setenv(name, value)
     server = fork_server.ForkServer(tmp_path, dict(os.environ), cwd=NOTEBOOKS)
     render.write_kernelspec(tmp_path / "jupyter", server.path)
+    assert server.wait_listening()
     try:
         yield server
     finally:

@@ -558,6 +558,16 @@ class ForkServer:
             return None
         return kernel
 
+    def wait_listening(self, timeout: float = 30.0) -> bool:
+        """Wait until the server's socket exists (it listens from then on, before it imports
+        anything): a launcher started after this finds it."""
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(self.path):
+            if self.process.poll() is not None or time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
     def status(self) -> dict | None:
         """What the server has done so far (see `server_status`)."""
         return server_status(self.path) if self.process.poll() is None else None

@@ -48,7 +48,8 @@ def parse(argv: Sequence[str]) -> tuple[str, list[str]]:
 
 def forked_kernel(socket_path: str, command: Sequence[str]) -> ForkedKernel | str:
     """The kernel forked for `command` in this process's surroundings, else why not."""
-    connection = connect(socket_path, 0)
+    # No socket: no server. A socket that refuses: the server is between binding and listening.
+    connection = connect(socket_path, 1.0, alive=lambda: os.path.exists(socket_path))
     if connection is None:
         return f"no fork server at {socket_path}"
     return request_kernel(connection, command, dict(os.environ), os.getcwd(), (0, 1, 2), ANSWER_TIMEOUT_S)

@@ -95,6 +95,7 @@ def render(quarto: Path, arguments: Sequence[str], data_dir: str | Path) -> int:
         env = render_environment(data_dir, quarto, str(folder / "jupyter"))
         server = fork_server.ForkServer(folder, {**env, **QUARTO_KERNEL_VARIABLES}, cwd=NOTEBOOKS)
         write_kernelspec(folder / "jupyter", server.path)
+        server.wait_listening()  # a few hundredths of a second; then it imports while Quarto starts
     else:
         env = render_environment(data_dir, quarto, None)
     try:
