@@ -216,10 +216,10 @@ def targets(measured: dict, comparisons: list) -> list[tuple[str, str, str]]:
             also = f" (fresh kernels: {fresh:.1f} s)" if fresh else ""
             rows.append((f"four sections under {limit:.0f} s at N = {n:,}", f"{seconds:.1f} s{also}",
                          "yes" if seconds < limit else "no"))
-    if measured.get("kernel_ready"):
+    if measured.get("kernel_ready"):  # not a target: `sections` starts its server with the command
         ready = measured["kernel_ready"]
-        rows.append(("every chapter kernel ready within 1.5 s (four sections, forked)",
-                     f"{min(ready):.2f}–{max(ready):.2f} s", "yes" if max(ready) <= 1.5 else "no"))
+        rows.append(("(for comparison) four sections, forked: kernel ready, the first ones waiting "
+                     "for the server's imports", f"{_range(ready)} s", "–"))
     for key, how in (("book_forked", "`make report`, forked"), ("book_fresh", "plain `quarto render`")):
         if key in measured:
             book = measured[key]

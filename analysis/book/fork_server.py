@@ -26,8 +26,9 @@ Why a forked kernel shares no live state with another kernel or with the command
 
 The server is started by `execute_sections`, or by `render` for Quarto's kernels (through
 `kernel_launcher`), and ends with it: it stops when its standard input closes (the command
-ended, however it ended), and it kills a kernel whose command connection closes. Anything the server cannot serve (another kernel command, an unexpected environment, a
-server that failed to start) falls back to the ordinary launch, so a chapter always runs.
+ended, however it ended), and it kills a kernel whose command connection closes. Anything the
+server cannot serve (another kernel command, an unexpected environment, a server that failed to
+start) falls back to the ordinary launch, so a chapter always runs.
 """
 
 from __future__ import annotations
@@ -345,7 +346,8 @@ def serve(path: str, preload: Sequence[str] = PRELOAD) -> None:
         except OSError as error:
             for fd in (*fds, started_read, started_write):
                 os.close(fd)
-            channel.send({"fallback": f"fork failed: {error}"})
+            fallbacks.append(f"fork failed: {error}")
+            channel.send({"fallback": fallbacks[-1]})
             channel.close()
             return
         if pid == 0:
@@ -362,7 +364,8 @@ def serve(path: str, preload: Sequence[str] = PRELOAD) -> None:
         except Exception as error:  # OSError; AttributeError where there is no pidfd_open
             _kill(pid)
             os.waitpid(pid, 0)
-            channel.send({"fallback": f"no process descriptor: {error}"})
+            fallbacks.append(f"no process descriptor: {error}")
+            channel.send({"fallback": fallbacks[-1]})
             channel.close()
             return
         token = next(tokens)
