@@ -543,7 +543,8 @@ class ForkServer:
         """Fork a kernel for the launch `argv` with `env` in `cwd`; None if it cannot be forked.
 
         Its standard input is /dev/null (a fresh kernel's is a closed pipe: both read nothing);
-        its output and errors go where this process's go.
+        its output and errors go where this process's descriptors 1 and 2 go, as a started
+        kernel's do (whatever sys.stdout is, e.g. under pytest's capture).
         """
         cwd = str(cwd or os.getcwd())
         problem = incompatibility(argv, env, self.env, cwd, self.cwd)
@@ -554,7 +555,7 @@ class ForkServer:
             return None
         with open(os.devnull, "rb") as nothing:
             kernel = request_kernel(connection, argv, env, cwd,
-                                    [nothing.fileno(), sys.stdout.fileno(), sys.stderr.fileno()],
+                                    [nothing.fileno(), 1, 2],
                                     self.startup_timeout)
         if isinstance(kernel, str):
             self.fallbacks.append(kernel)
