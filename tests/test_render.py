@@ -11,6 +11,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
 from analysis.__main__ import main
-from analysis.book import fork_server, render
+from analysis.book import fork_server, kernel_launcher, render
 from analysis.config import NOTEBOOKS, PROJECT_ROOT
 from processes import alive, wait_until
 
@@ -148,9 +149,11 @@ def _launcher(tmp_path: Path, name: str) -> list[str]:
     return [part.replace("{connection_file}", str(tmp_path / name)) for part in command]
 
 
-def _start_launcher(tmp_path: Path, server: fork_server.ForkServer, name: str) -> tuple[subprocess.Popen, int]:
-    """The kernelspec's command run as jupyter_client runs it; (the launcher, its forked kernel's pid)."""
-    launcher = subprocess.Popen(_launcher(tmp_path, name), cwd=NOTEBOOKS, env=dict(os.environ),
+def _start_launcher(tmp_path: Path, server: fork_server.ForkServer, name: str,
+                    **variables: str) -> tuple[subprocess.Popen, int]:
+    """The kernelspec's command run as jupyter_client runs it, with `variables` added to its
+    environment; (the launcher, its forked kernel's pid)."""
+    launcher = subprocess.Popen(_launcher(tmp_path, name), cwd=NOTEBOOKS, env={**os.environ, **variables},
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     assert wait_until(lambda: len(_kernels_of(server)) == 1)
     return launcher, _kernels_of(server)[0]
@@ -182,7 +185,11 @@ def test_killing_the_launcher_or_losing_its_parent_ends_the_forked_kernel(tmp_pa
 @needs_fork
 def test_the_launcher_passes_on_the_kernels_exit_status(tmp_path, monkeypatch):
     with render_setup(tmp_path, monkeypatch) as server:
-        launcher, kernel = _start_launcher(tmp_path, server, "kterm.json")
+        # JPY_PARENT_PID naming a process that is not its parent (a value inherited from
+        # elsewhere) is ignored, as ipykernel ignores it: the kernel keeps running.
+        launcher, kernel = _start_launcher(tmp_path, server, "kterm.json", JPY_PARENT_PID=str(server.process.pid))
+        time.sleep(2.5 * kernel_launcher.PARENT_CHECK_S)
+        assert alive(kernel) and launcher.poll() is None
         os.killpg(kernel, signal.SIGKILL)  # the kernel dies: the launcher dies the same way
         assert launcher.wait(timeout=20) == -signal.SIGKILL
 

@@ -58,9 +58,12 @@ def forked_kernel(socket_path: str, command: Sequence[str]) -> ForkedKernel | st
 def stand_in(kernel: ForkedKernel) -> int:
     """Pass signals on to `kernel` until it exits; its exit status (negative: killed by that
     signal). If this process's parent goes first, the kernel is stopped."""
-    # jupyter_client names its own process (the launcher's parent) in JPY_PARENT_PID; if it has
-    # gone before this line, os.getppid() is no longer it.
-    parent = int(os.environ.get("JPY_PARENT_PID") or os.getppid())
+    # As ipykernel watches its parent (ParentPollerUnix): jupyter_client names itself in
+    # JPY_PARENT_PID; if that is not this process's parent (a value inherited from elsewhere, or
+    # a parent gone already), only being adopted by init (ppid 1) counts as the parent gone.
+    parent = int(os.environ.get("JPY_PARENT_PID") or 0)
+    if parent != os.getppid():
+        parent = 0
 
     def forward(signum: int, _frame: object) -> None:
         try:
@@ -75,7 +78,8 @@ def stand_in(kernel: ForkedKernel) -> int:
             return kernel.wait(PARENT_CHECK_S)
         except subprocess.TimeoutExpired:
             pass
-        if os.getppid() != parent:
+        ppid = os.getppid()
+        if (parent and ppid != parent) or (not parent and ppid == 1):
             kernel.release()  # the server kills a kernel whose launch connection closes
             return -signal.SIGKILL
 
