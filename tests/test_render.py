@@ -246,3 +246,8 @@ def test_render_returns_quartos_exit_code_and_still_stops_the_server(tmp_path: P
     assert main(["render", "--quarto", str(quarto), "notebooks/references.qmd"]) == 3
     assert "chapter kernels: 1 forked" in capfd.readouterr().err
     assert not any(Path(fork_server.private_folder()).glob("fork-*"))
+
+
+def test_render_says_when_quarto_cannot_be_run(tmp_path: Path, capfd):
+    assert main(["render", "--quarto", str(tmp_path / "no-quarto")]) == 127
+    assert f"cannot run Quarto at {tmp_path / 'no-quarto'}" in capfd.readouterr().err

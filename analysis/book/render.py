@@ -100,6 +100,9 @@ def render(quarto: Path, arguments: Sequence[str], data_dir: str | Path) -> int:
         env = render_environment(data_dir, quarto, None)
     try:
         code = subprocess.call([str(quarto), "render", *arguments], env=env, cwd=PROJECT_ROOT)
+    except OSError as error:
+        print(f"render: cannot run Quarto at {quarto}: {error}", file=sys.stderr)
+        code = 127
     finally:
         if server is not None:
             status = server.status()
