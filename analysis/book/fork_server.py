@@ -18,7 +18,8 @@ Why a forked kernel shares no live state with another kernel or with the command
 - Module state that depends on the environment at import is made equal: the server runs in the
   kernels' environment and working folder (same variables, `MPLBACKEND` set as ipykernel sets
   it, `JPY_PARENT_PID` the server, which is each kernel's parent), and a launch whose
-  environment differs other than in `RUN_TIME_PREFIXES` (read only when a chapter runs), or
+  environment differs other than in `RUN_TIME_PREFIXES` (read only when a chapter runs) and a
+  shell's bookkeeping (`SHELL_VARIABLES`), or
   whose folder differs and holds a `matplotlibrc`, is started the usual way instead.
   Randomness is not shared: Python's `random` reseeds itself in a forked child and the server
   reseeds NumPy's legacy global generator in each kernel. Nothing in the chapters draws from
@@ -76,6 +77,9 @@ PRELOAD = (
 #: format and figure size; DENO_*: its runtime, set by the `quarto` script) and jupyter_client's
 #: bookkeeping (JPY_*). The kernel gets the launch's values of these, as of every variable.
 RUN_TIME_PREFIXES = ("QUARTO_", "DENO_", "JPY_")
+#: A shell's own bookkeeping, changed by every shell script on the way (Quarto's `quarto` command
+#: is a bash script: it raises SHLVL and sets `_`); no preloaded module reads them.
+SHELL_VARIABLES = frozenset({"_", "SHLVL", "PWD", "OLDPWD"})
 
 #: ipykernel's own matplotlib default (ipykernel/kernelapp.py), applied before matplotlib is
 #: imported so that its rcParams are what they would be in a fresh kernel. Quarto sets the same
@@ -191,7 +195,8 @@ def incompatibility(argv: Sequence[str], env: Mapping[str, str], server_env: Map
 
 def _import_time_environment(env: Mapping[str, str]) -> dict[str, str]:
     """The variables of `env` that can matter when the preloaded modules are imported."""
-    kept = {name: value for name, value in env.items() if not name.startswith(RUN_TIME_PREFIXES)}
+    kept = {name: value for name, value in env.items()
+            if not name.startswith(RUN_TIME_PREFIXES) and name not in SHELL_VARIABLES}
     kept["MPLBACKEND"] = kept.get("MPLBACKEND") or INLINE_BACKEND
     return kept
 
@@ -221,6 +226,10 @@ def _become_kernel(request: dict, fds: list[int], started: int, server_files: li
         os.environ["JPY_PARENT_PID"] = str(os.getppid())  # ipykernel exits if the server dies
         if "numpy" in sys.modules:
             sys.modules["numpy"].random.seed()  # fresh entropy, as a fresh import would have
+        if sys.modules.get("rfc3987_syntax", False) is None:
+            # analysis.book, imported to run this server, marks that module absent; a fresh
+            # kernel has no such mark (it is set again if a chapter imports analysis.book).
+            del sys.modules["rfc3987_syntax"]
         del sys.path[0]  # the server's folder; ipykernel puts the kernel's own back (init_path)
         sys.argv = [sys.modules["ipykernel_launcher"].__file__, *request["arguments"]]
         from ipykernel import kernelapp
@@ -291,6 +300,18 @@ def serve(path: str, preload: Sequence[str] = PRELOAD) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)  # clients may connect and wait while the modules are imported
+    try:
+        _serve(listener, server_env, server_cwd, preload)
+    finally:  # however it ends (a failed import too), launchers find no socket and start as usual
+        listener.close()
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass  # the command's private folder is already gone
+
+
+def _serve(listener: socket.socket, server_env: dict[str, str], server_cwd: str, preload: Sequence[str]) -> None:
+    """`serve`, once its socket listens."""
     import ipykernel_launcher  # noqa: F401  (its file name becomes each kernel's sys.argv[0])
 
     for name in preload:
@@ -393,11 +414,6 @@ def serve(path: str, preload: Sequence[str] = PRELOAD) -> None:
                 if not os.read(sys.stdin.fileno(), 4096):
                     for token in list(kernels):
                         forget(token)
-                    listener.close()
-                    try:
-                        os.unlink(path)
-                    except FileNotFoundError:
-                        pass  # the command's private folder is already gone
                     return
                 continue
             if kind != "listener" and token not in kernels:
@@ -572,9 +588,10 @@ class ForkServer:
             time.sleep(0.005)
         return True
 
-    def status(self) -> dict | None:
-        """What the server has done so far (see `server_status`)."""
-        return server_status(self.path) if self.process.poll() is None else None
+    def status(self, timeout: float = 5.0) -> dict | None:
+        """What the server has done so far (see `server_status`); None if it does not answer
+        within `timeout` seconds (it answers once its imports are done)."""
+        return server_status(self.path, timeout) if self.process.poll() is None else None
 
     def close(self) -> None:
         """Stop the server (it kills any kernel still running) and wait for it."""
