@@ -239,7 +239,9 @@ def _quarto_path(args: argparse.Namespace) -> int:
 def _render(args: argparse.Namespace) -> int:
     from analysis.book.render import render
 
-    arguments = args.quarto_arguments[1:] if args.quarto_arguments[:1] == ["--"] else args.quarto_arguments
+    arguments = list(args.quarto_arguments)
+    if "--" in arguments:  # the separator before Quarto's options is ours, not Quarto's
+        arguments.remove("--")
     return render(Path(args.quarto), arguments, args.data_dir or data_dir())
 
 

@@ -27,8 +27,10 @@ jupyter.py imports nbformat, nbclient and jupyter_client there too). The kernel'
 from its start: "libraries imported at" is when the chapter can begin its own work (opening the
 data comes next, in the chapter's first cell).
 
-    python benchmarks/quarto_stand_in.py render [CHAPTER ...]     # as `quarto render`
-    python benchmarks/quarto_stand_in.py --version
+    benchmarks/quarto-stand-in.sh render [CHAPTER ...]     # as `quarto render`
+    benchmarks/quarto-stand-in.sh --version
+
+(`quarto-stand-in.sh` runs this program as Quarto's bash script runs Quarto, with its variables.)
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def execute_document(path: Path, fmt: str) -> None:
     client = NotebookClient(notebook, resources={"metadata": {"input": str(path)}})
     client.allow_errors, client.record_timing = False, False
     client.create_kernel_manager()
-    python = time.time() - float(os.environ.pop(LAUNCHED, time.time()))  # not the kernel's
+    python = max(0.0, time.time() - float(os.environ.pop(LAUNCHED, time.time())))  # not the kernel's
     started = time.perf_counter()
     client.start_new_kernel()
     client.start_new_kernel_client()

@@ -25,7 +25,7 @@ from analysis.config import NOTEBOOKS, PROJECT_ROOT
 from processes import alive, wait_until
 
 needs_fork = pytest.mark.skipif(not fork_server.SUPPORTED, reason="kernels are forked on Linux only")
-STAND_IN = PROJECT_ROOT / "benchmarks" / "quarto_stand_in.py"
+STAND_IN = PROJECT_ROOT / "benchmarks" / "quarto-stand-in.sh"
 PRELOADED = "import sys; print('analysis.report.sections.subgroups' in sys.modules, flush=True)"
 
 
@@ -54,12 +54,17 @@ def _kernels_of(server: fork_server.ForkServer) -> list[int]:
 
 
 def test_the_kernelspec_is_found_first_on_jupyter_path_and_runs_the_launcher(tmp_path: Path, monkeypatch):
+    from ipykernel.kernelspec import get_kernel_dict
+
     folder = render.write_kernelspec(tmp_path / "jupyter", "/run/fork-socket")
     monkeypatch.setenv("JUPYTER_PATH", str(folder))
     spec = KernelSpecManager().get_kernel_spec("python3")
-    assert spec.language == "python" and spec.interrupt_mode == "signal"
+    assert spec.resource_dir == str(folder / "kernels" / "python3")
     assert spec.argv == [sys.executable, "-m", "analysis.book.kernel_launcher", "/run/fork-socket", "--",
                          sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    ipykernel = get_kernel_dict()  # everything else is ipykernel's own kernelspec
+    assert spec.language == ipykernel["language"] and spec.metadata == ipykernel["metadata"]
+    assert spec.display_name == ipykernel["display_name"] and spec.interrupt_mode == "signal"
 
 
 def test_the_render_environment_names_the_data_python_and_kernelspecs(tmp_path: Path, monkeypatch):
@@ -77,9 +82,10 @@ def test_the_render_environment_names_the_data_python_and_kernelspecs(tmp_path: 
 def test_the_summary_says_how_many_kernels_were_forked_and_why_others_were_not():
     assert render.kernel_summary({"forked": 27, "fallbacks": []}) == \
         "chapter kernels: 27 forked from the fork server"
-    line = render.kernel_summary({"forked": 25, "fallbacks": ["environment differs in PATH"] * 2})
-    assert line.endswith("25 forked from the fork server; 2 started the usual way: "
-                         "environment differs in PATH (2×)")
+    line = render.kernel_summary({"forked": 24, "fallbacks": ["environment differs in PATH"] * 2},
+                                 ["no fork server at /x"])
+    assert line.endswith("24 forked from the fork server; 3 started the usual way: "
+                         "environment differs in PATH (2×); no fork server at /x (1×)")
     assert "did not report" in render.kernel_summary(None)
 
 
@@ -168,14 +174,16 @@ def test_killing_the_launcher_or_losing_its_parent_ends_the_forked_kernel(tmp_pa
         assert wait_until(lambda: not alive(kernel))
         assert wait_until(lambda: _kernels_of(server) == [])
 
-        # A launcher whose parent (the kernel manager, JPY_PARENT_PID) has gone stops its kernel,
-        # as ipykernel would.
+        # A launcher whose parent (the kernel manager, JPY_PARENT_PID) goes once the kernel runs
+        # stops its kernel, as ipykernel would.
         parent = subprocess.Popen([sys.executable, "-c", (
             "import os, subprocess, sys; p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, "
-            "env={**os.environ, 'JPY_PARENT_PID': str(os.getpid())}); print(p.pid, flush=True)"),
-            *_launcher(tmp_path, "korphan.json")], cwd=NOTEBOOKS, env=dict(os.environ),
-            stdout=subprocess.PIPE, text=True)
+            "env={**os.environ, 'JPY_PARENT_PID': str(os.getpid())}); print(p.pid, flush=True); "
+            "sys.stdin.readline()"), *_launcher(tmp_path, "korphan.json")],
+            cwd=NOTEBOOKS, env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         orphan = int(parent.stdout.readline())
+        assert wait_until(lambda: len(_kernels_of(server)) == 1)
+        parent.stdin.close()  # the parent ends now, while its launcher and kernel run
         parent.wait()
         assert wait_until(lambda: not alive(orphan))
         assert wait_until(lambda: _kernels_of(server) == [])
@@ -210,21 +218,24 @@ def test_without_a_server_the_launcher_starts_the_usual_kernel(tmp_path: Path, m
     (preloaded, pid), launched = asyncio.run(scenario())
     assert preloaded == "False"
     assert int(pid) == launched  # the launcher became the kernel (exec): the same process
+    # ... and said why, where `render` counts it
+    assert render.launcher_fallbacks(str(tmp_path / "no-server")) == [f"no fork server at {tmp_path / 'no-server'}"]
 
 
 def _stand_in_quarto(folder: Path, exit_code: int = 0) -> Path:
     """A `quarto` that executes the document it is asked to render in its own Python process, as
-    Quarto's jupyter.py does (benchmarks/quarto_stand_in.py), in one format."""
+    Quarto's jupyter.py does, in one format; through benchmarks/quarto-stand-in.sh, a bash script
+    exporting Quarto's variables as Quarto's own `quarto` command does."""
     folder.mkdir(parents=True, exist_ok=True)
     info = folder / "execute-info.json"
     info.write_text(json.dumps({"format": {"pandoc": {"to": "html"}}}), encoding="utf-8")
     script = folder / "quarto"
     variables = " ".join(f"{k}={v}" for k, v in render.QUARTO_KERNEL_VARIABLES.items())
     script.write_text(
-        "#!/bin/sh\n"
+        "#!/bin/bash\n"
         'if [ "$1" = "--version" ]; then echo 1.11.0; exit 0; fi\n'
-        f'env {variables} QUARTO_EXECUTE_INFO={info} QUARTO_BIN_PATH={folder} '
-        f'"$QUARTO_PYTHON" {STAND_IN} --execute "$2" html || exit $?\n'
+        f"export {variables} QUARTO_EXECUTE_INFO={info}\n"
+        f'{STAND_IN} --execute "$2" html || exit $?\n'
         f"exit {exit_code}\n", encoding="utf-8")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return script

@@ -17,7 +17,8 @@ stands in for that kernel, so that jupyter_client manages it as the kernel it st
   ipykernel does when its parent goes.
 
 When there is no server at SOCKET, or it cannot serve this launch, the launcher becomes the usual
-kernel (exec of the command after `--`) and says why on standard error: a chapter always runs.
+kernel (exec of the command after `--`) and says why (on standard error, and to `render` in
+`SOCKET.fallbacks`): a chapter always runs.
 Standard library and `fork_server` only, so that it starts in a few hundredths of a second.
 """
 
@@ -35,8 +36,9 @@ from analysis.book.fork_server import ForkedKernel, connect, request_kernel
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 #: How often (seconds) the launcher checks that its parent is still there.
 PARENT_CHECK_S = 1.0
-#: How long the server may take to answer (it may still be importing when the render begins).
-ANSWER_TIMEOUT_S = 120.0
+#: How long the server may take to answer (it may still be importing when the render begins);
+#: well under nbclient's 60 s for a kernel to start, so that the usual kernel still has time.
+ANSWER_TIMEOUT_S = 30.0
 
 
 def parse(argv: Sequence[str]) -> tuple[str, list[str]]:
@@ -55,15 +57,18 @@ def forked_kernel(socket_path: str, command: Sequence[str]) -> ForkedKernel | st
     return request_kernel(connection, command, dict(os.environ), os.getcwd(), (0, 1, 2), ANSWER_TIMEOUT_S)
 
 
-def stand_in(kernel: ForkedKernel) -> int:
-    """Pass signals on to `kernel` until it exits; its exit status (negative: killed by that
-    signal). If this process's parent goes first, the kernel is stopped."""
-    # As ipykernel watches its parent (ParentPollerUnix): jupyter_client names itself in
-    # JPY_PARENT_PID; if that is not this process's parent (a value inherited from elsewhere, or
-    # a parent gone already), only being adopted by init (ppid 1) counts as the parent gone.
+def watched_parent() -> int:
+    """The parent to watch, as ipykernel watches it (ParentPollerUnix): jupyter_client names
+    itself in JPY_PARENT_PID; if that is not this process's parent (a value inherited from
+    elsewhere, or a parent gone already), 0: then only adoption by init (ppid 1) means it went."""
     parent = int(os.environ.get("JPY_PARENT_PID") or 0)
-    if parent != os.getppid():
-        parent = 0
+    return parent if parent == os.getppid() else 0
+
+
+def stand_in(kernel: ForkedKernel, parent: int) -> int:
+    """Pass signals on to `kernel` until it exits; its exit status (negative: killed by that
+    signal). If `parent` (see `watched_parent`) goes first, the kernel is stopped. Signals
+    held back while the kernel was being forked are passed on first."""
 
     def forward(signum: int, _frame: object) -> None:
         try:
@@ -73,6 +78,7 @@ def stand_in(kernel: ForkedKernel) -> int:
 
     for number in FORWARDED:
         signal.signal(number, forward)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
     while True:
         try:
             return kernel.wait(PARENT_CHECK_S)
@@ -90,17 +96,33 @@ def exit_as(code: int) -> None:
         sys.exit(code)
     for number in FORWARDED:
         signal.signal(number, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [-code])
     os.kill(os.getpid(), -code)
     sys.exit(128 - code)  # a signal that does not end a process by default
 
 
+def note_fallback(socket_path: str, reason: str) -> None:
+    """Say why the usual kernel starts: on standard error, and in `SOCKET.fallbacks` beside the
+    server's socket (where `render` counts them) while that folder exists."""
+    print(f"kernel started without the fork server: {reason}", file=sys.stderr, flush=True)
+    try:
+        with open(f"{socket_path}.fallbacks", "a", encoding="utf-8") as log:
+            log.write(reason.replace("\n", " ") + "\n")
+    except OSError:
+        pass  # no render is listening for it
+
+
 def main(argv: Sequence[str]) -> None:
     socket_path, command = parse(argv)
+    parent = watched_parent()
+    # A signal meant for the kernel that comes while it is being forked waits for it.
+    signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
     kernel = forked_kernel(socket_path, command)
     if isinstance(kernel, str):
-        print(f"kernel started without the fork server: {kernel}", file=sys.stderr, flush=True)
+        note_fallback(socket_path, kernel)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)  # what came meanwhile acts here
         os.execv(command[0], command)
-    exit_as(stand_in(kernel))
+    exit_as(stand_in(kernel, parent))
 
 
 if __name__ == "__main__":

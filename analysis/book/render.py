@@ -60,26 +60,35 @@ def render_environment(data_dir: str | Path, quarto: Path, jupyter_path: str | N
 
 
 def write_kernelspec(folder: Path, server_socket: str) -> Path:
-    """A `python3` kernelspec under `folder` (a Jupyter data folder) whose command asks the fork
-    server at `server_socket` for the kernel; the data folder is returned."""
+    """A `python3` kernelspec under `folder` (a Jupyter data folder): ipykernel's own, except that
+    its command asks the fork server at `server_socket` for the kernel; the folder is returned."""
+    from ipykernel.kernelspec import get_kernel_dict
+
     spec = folder / "kernels" / "python3"
     spec.mkdir(parents=True, exist_ok=True)
-    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "analysis.book.kernel_launcher", server_socket, "--", *kernel],
-        "display_name": "Python 3 (ipykernel, forked from the render's fork server)",
-        "language": "python",
-        "interrupt_mode": "signal",
-        "metadata": {"debugger": True},
-    }, indent=1), encoding="utf-8")
+    kernel = get_kernel_dict()
+    kernel["argv"] = [sys.executable, "-m", "analysis.book.kernel_launcher", server_socket, "--",
+                      *kernel["argv"]]
+    kernel["interrupt_mode"] = "signal"  # jupyter_client's default for it, said outright
+    (spec / "kernel.json").write_text(json.dumps(kernel, indent=1), encoding="utf-8")
     return folder
 
 
-def kernel_summary(status: Mapping | None) -> str:
-    """One line on how Quarto's kernels were started, from the server's status."""
+def launcher_fallbacks(server_socket: str) -> list[str]:
+    """Why launchers started the usual kernel without asking the server (kernel_launcher's notes)."""
+    try:
+        return Path(f"{server_socket}.fallbacks").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+
+
+def kernel_summary(status: Mapping | None, launcher_notes: Sequence[str] = ()) -> str:
+    """One line on how Quarto's kernels were started, from the server's status and the launchers'
+    own notes."""
     if status is None:
         return "chapter kernels: the fork server did not report (kernels may have started the usual way)"
-    forked, fallbacks = int(status.get("forked", 0)), list(status.get("fallbacks", []))
+    forked = int(status.get("forked", 0))
+    fallbacks = [*status.get("fallbacks", []), *launcher_notes]
     line = f"chapter kernels: {forked} forked from the fork server"
     if fallbacks:
         reasons = "; ".join(f"{reason} ({count}×)" for reason, count in Counter(fallbacks).most_common())
@@ -95,7 +104,9 @@ def render(quarto: Path, arguments: Sequence[str], data_dir: str | Path) -> int:
         env = render_environment(data_dir, quarto, str(folder / "jupyter"))
         server = fork_server.ForkServer(folder, {**env, **QUARTO_KERNEL_VARIABLES}, cwd=NOTEBOOKS)
         write_kernelspec(folder / "jupyter", server.path)
-        server.wait_listening()  # a few hundredths of a second; then it imports while Quarto starts
+        # A few hundredths of a second; then it imports while Quarto starts.
+        if not server.wait_listening():
+            print("render: the fork server did not start; kernels start the usual way", file=sys.stderr)
     else:
         env = render_environment(data_dir, quarto, None)
     try:
@@ -107,5 +118,5 @@ def render(quarto: Path, arguments: Sequence[str], data_dir: str | Path) -> int:
         if server is not None:
             status = server.status()
             server.close()
-            print(kernel_summary(status), file=sys.stderr)
-    return code
+            print(kernel_summary(status, launcher_fallbacks(server.path)), file=sys.stderr)
+    return code if code >= 0 else 128 - code  # killed by signal N: 128 + N, as a shell says
