@@ -9,8 +9,9 @@ and src/resources/jupyter/notebook.py), it:
 - runs the project's `pre-render` command from the project folder first;
 - renders each format of `_quarto.yml` in turn, and in each format each chapter that runs code,
   one after another, each in a new Python process (QUARTO_PYTHON, else this one) whose
-  environment adds MPLBACKEND (matplotlib's inline backend), PYDEVD_DISABLE_FILE_VALIDATION and
-  QUARTO_EXECUTE_INFO (a file naming the format) to its own;
+  environment adds MPLBACKEND (matplotlib's inline backend), PYDEVD_DISABLE_FILE_VALIDATION,
+  QUARTO_EXECUTE_INFO (a file naming the format) and QUARTO_PROJECT_ROOT/DOCUMENT_PATH/
+  DOCUMENT_FILE to its own;
 - in that process: moves to the chapter's folder, sets QUARTO_FIG_WIDTH/HEIGHT/DPI/FORMAT,
   starts the `python3` kernel through nbclient and jupyter_client (so the kernelspec found on
   JUPYTER_PATH is used, as Quarto's is), asks for kernel_info, then executes the code cells.
@@ -122,6 +123,9 @@ def render(chapters: list[str]) -> int:
             info.write_text(json.dumps({"format": {"pandoc": {"to": fmt}}}), encoding="utf-8")
             env = {**os.environ, **KERNEL_PROCESS_VARIABLES, "QUARTO_EXECUTE_INFO": str(info)}
             for path in chosen:
+                # as quarto-cli src/execute/environment.ts sets them for each document
+                env.update(QUARTO_PROJECT_ROOT=str(ROOT), QUARTO_DOCUMENT_PATH=str(path.parent),
+                           QUARTO_DOCUMENT_FILE=path.name)
                 env[LAUNCHED] = repr(time.time())
                 code = subprocess.call([python, __file__, "--execute", str(path), fmt], env=env, cwd=ROOT)
                 if code != 0:
