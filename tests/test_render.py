@@ -155,20 +155,35 @@ def _launcher(tmp_path: Path, name: str) -> list[str]:
     return [part.replace("{connection_file}", str(tmp_path / name)) for part in command]
 
 
-def _start_launcher(tmp_path: Path, server: fork_server.ForkServer, name: str,
+@pytest.fixture
+def started():
+    """Processes a test starts in sessions of their own: killed with their groups however it ends
+    (a launcher that fell back is a kernel of its own, which nothing else would stop)."""
+    processes: list[subprocess.Popen] = []
+    yield processes
+    for process in processes:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        process.wait()
+
+
+def _start_launcher(tmp_path: Path, server: fork_server.ForkServer, name: str, started: list,
                     **variables: str) -> tuple[subprocess.Popen, int]:
     """The kernelspec's command run as jupyter_client runs it, with `variables` added to its
     environment; (the launcher, its forked kernel's pid)."""
     launcher = subprocess.Popen(_launcher(tmp_path, name), cwd=NOTEBOOKS, env={**os.environ, **variables},
                                 stdin=subprocess.DEVNULL, start_new_session=True)
+    started.append(launcher)
     assert wait_until(lambda: len(_kernels_of(server)) == 1)
     return launcher, _kernels_of(server)[0]
 
 
 @needs_fork
-def test_killing_the_launcher_or_losing_its_parent_ends_the_forked_kernel(tmp_path, monkeypatch):
+def test_killing_the_launcher_or_losing_its_parent_ends_the_forked_kernel(tmp_path, monkeypatch, started):
     with render_setup(tmp_path, monkeypatch) as server:
-        launcher, kernel = _start_launcher(tmp_path, server, "kkill.json")
+        launcher, kernel = _start_launcher(tmp_path, server, "kkill.json", started)
         launcher.kill()  # jupyter_client's last resort: SIGKILL, which cannot be passed on
         launcher.wait()
         assert wait_until(lambda: not alive(kernel))
@@ -180,7 +195,9 @@ def test_killing_the_launcher_or_losing_its_parent_ends_the_forked_kernel(tmp_pa
             "import os, subprocess, sys; p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, "
             "env={**os.environ, 'JPY_PARENT_PID': str(os.getpid())}); print(p.pid, flush=True); "
             "sys.stdin.readline()"), *_launcher(tmp_path, "korphan.json")],
-            cwd=NOTEBOOKS, env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            cwd=NOTEBOOKS, env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            start_new_session=True)
+        started.append(parent)  # its launcher is in its group until it is orphaned
         orphan = int(parent.stdout.readline())
         assert wait_until(lambda: len(_kernels_of(server)) == 1)
         parent.stdin.close()  # the parent ends now, while its launcher and kernel run
@@ -191,11 +208,12 @@ def test_killing_the_launcher_or_losing_its_parent_ends_the_forked_kernel(tmp_pa
 
 
 @needs_fork
-def test_the_launcher_passes_on_the_kernels_exit_status(tmp_path, monkeypatch):
+def test_the_launcher_passes_on_the_kernels_exit_status(tmp_path, monkeypatch, started):
     with render_setup(tmp_path, monkeypatch) as server:
         # JPY_PARENT_PID naming a process that is not its parent (a value inherited from
         # elsewhere) is ignored, as ipykernel ignores it: the kernel keeps running.
-        launcher, kernel = _start_launcher(tmp_path, server, "kterm.json", JPY_PARENT_PID=str(server.process.pid))
+        launcher, kernel = _start_launcher(tmp_path, server, "kterm.json", started,
+                                           JPY_PARENT_PID=str(server.process.pid))
         time.sleep(2.5 * kernel_launcher.PARENT_CHECK_S)
         assert alive(kernel) and launcher.poll() is None
         os.killpg(kernel, signal.SIGKILL)  # the kernel dies: the launcher dies the same way
