@@ -3,7 +3,7 @@
 # quarto-cli package/scripts/common/quarto), it exports Quarto's variables and runs the program
 # as a child, so that the kernels see what a shell script on the way changes (SHLVL, _) and
 # Quarto's QUARTO_*/DENO_* variables. The program is benchmarks/quarto_stand_in.py, not Deno.
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" > /dev/null 2>&1 && pwd)"
+HERE="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"  # through symbolic links, as Quarto's does
 export QUARTO_BIN_PATH="$HERE"
 export QUARTO_SHARE_PATH="$HERE"
 export QUARTO_DENO="$HERE/deno"
