@@ -87,6 +87,7 @@ def test_the_summary_says_how_many_kernels_were_forked_and_why_others_were_not()
     assert line.endswith("24 forked from the fork server; 3 started the usual way: "
                          "environment differs in PATH (2×); no fork server at /x (1×)")
     assert "did not report" in render.kernel_summary(None)
+    assert render.kernel_summary({"forked": 0, "fallbacks": []}) == "chapter kernels: none started"
 
 
 async def _run(manager: AsyncKernelManager, code: str) -> tuple[list[str], str | None]:

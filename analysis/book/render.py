@@ -89,6 +89,8 @@ def kernel_summary(status: Mapping | None, launcher_notes: Sequence[str] = ()) -
         return "chapter kernels: the fork server did not report (kernels may have started the usual way)"
     forked = int(status.get("forked", 0))
     fallbacks = [*status.get("fallbacks", []), *launcher_notes]
+    if not forked and not fallbacks:
+        return "chapter kernels: none started"
     line = f"chapter kernels: {forked} forked from the fork server"
     if fallbacks:
         reasons = "; ".join(f"{reason} ({count}×)" for reason, count in Counter(fallbacks).most_common())
