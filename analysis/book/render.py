@@ -16,8 +16,9 @@ chapter does any work. `render` pays for the imports once:
 
 Each kernel is still a separate process of its own (see `fork_server` for why a forked kernel is
 a fresh kernel). `_quarto.yml` turns Quarto's keep-alive kernels off (`execute: daemon: false`):
-a kept kernel would outlive the server it was forked from, and each format is executed in a
-fresh kernel either way. Where kernels cannot be forked (`fork_server.SUPPORTED`) Quarto starts
+a kept kernel would outlive the server it was forked from, and would run the next format with
+the state the last one left; without them each format runs in a fresh kernel, in a terminal as
+in CI. Where kernels cannot be forked (`fork_server.SUPPORTED`) Quarto starts
 them as usual.
 """
 
