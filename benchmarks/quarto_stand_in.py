@@ -48,7 +48,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 #: Prints as `quarto --version` does: the newest Quarto this stand-in was written against.
 VERSION = "1.11.0 (stand-in: benchmarks/quarto_stand_in.py)"
-FORMATS = ("html", "typst", "docx")
 #: What Quarto adds to the environment of the Python that starts a document's kernel.
 KERNEL_PROCESS_VARIABLES = {"MPLBACKEND": "module://matplotlib_inline.backend_inline",
                             "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -110,7 +109,8 @@ def render(chapters: list[str]) -> int:
     from analysis.book.chapters import QUARTO_YML
     from analysis.book.execute import book_chapters
 
-    project = yaml.safe_load(QUARTO_YML.read_text(encoding="utf-8"))["project"]
+    book = yaml.safe_load(QUARTO_YML.read_text(encoding="utf-8"))
+    project, formats = book["project"], list(book["format"])  # html, typst, docx: as Quarto renders
     pre_render = project.get("pre-render")
     for command in [pre_render] if isinstance(pre_render, str) else pre_render or []:
         if subprocess.call(shlex.split(command), cwd=ROOT) != 0:
@@ -118,7 +118,7 @@ def render(chapters: list[str]) -> int:
     chosen = [(ROOT / name).resolve() for name in chapters] or [s.script for s in book_chapters()]
     python = os.environ.get("QUARTO_PYTHON") or sys.executable
     with tempfile.TemporaryDirectory() as folder:
-        for fmt in FORMATS:
+        for fmt in formats:
             info = Path(folder) / f"execute-info-{fmt}.json"
             info.write_text(json.dumps({"format": {"pandoc": {"to": fmt}}}), encoding="utf-8")
             env = {**os.environ, **KERNEL_PROCESS_VARIABLES, "QUARTO_EXECUTE_INFO": str(info)}

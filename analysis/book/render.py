@@ -34,7 +34,7 @@ from pathlib import Path
 
 from analysis.book import fork_server
 from analysis.book.quarto import quarto_version
-from analysis.config import DATA_DIR_VARIABLE, NOTEBOOKS, PROJECT_ROOT
+from analysis.config import NOTEBOOKS, PROJECT_ROOT
 
 #: What Quarto adds to the environment of the Python that starts its kernels
 #: (quarto-cli src/execute/jupyter/jupyter-kernel.ts); the server runs with the same values.
@@ -48,8 +48,7 @@ def render_environment(data_dir: str | Path, quarto: Path, jupyter_path: str | N
     """The environment of `quarto render`: this one, with the data folder, the project's Python
     and its `bin/` first on PATH, Quarto's version (for the reproducibility appendix) and
     `jupyter_path` first on JUPYTER_PATH."""
-    env = dict(os.environ)
-    env[DATA_DIR_VARIABLE] = str(Path(data_dir).resolve())
+    env = fork_server.kernel_environment(data_dir)  # this one, with the data folder
     env["QUARTO_PYTHON"] = sys.executable
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]).rstrip(os.pathsep)
     version = quarto_version(quarto)
