@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -42,3 +44,14 @@ def origin_note(path: Path) -> str:
     if value and Path(value).expanduser().resolve() == Path(path).expanduser().resolve():
         return f" (the path comes from {DATA_DIR_VARIABLE})"
     return ""
+
+
+def write_json_atomically(path: Path, data: object, **options: object) -> None:
+    """Write `data` as JSON (json.dump `options`) to `path`, a file of the render's state under
+    _build/, through a temporary file and a rename: a reader sees the old file or the new one,
+    never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False,
+                                     encoding="utf-8") as file:
+        json.dump(data, file, **options)
+    os.replace(file.name, path)

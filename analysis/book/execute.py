@@ -12,9 +12,7 @@ notebook reads as the chapter does. A failing cell or expression stops with its 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +24,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from analysis.config import NOTEBOOKS, PROJECT_ROOT
+from analysis.config import NOTEBOOKS, PROJECT_ROOT, write_json_atomically
 
 from .chapters import chapter_files, read_chapter
 from .fork_server import ForkServer, kernel_environment
@@ -212,11 +210,7 @@ def remember_seconds(done: list[ExecutedSection]) -> None:
         times = {}
     times.update({d.section.name: round(d.seconds - d.timings.get("held", 0.0), 2) for d in done})
     try:
-        SECONDS_FILE.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=SECONDS_FILE.parent, suffix=".tmp", delete=False,
-                                         encoding="utf-8") as file:
-            json.dump(times, file, indent=1, sort_keys=True)
-        os.replace(file.name, SECONDS_FILE)
+        write_json_atomically(SECONDS_FILE, times, indent=1, sort_keys=True)
     except OSError:
         pass
 

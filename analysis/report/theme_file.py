@@ -7,9 +7,9 @@ theme is stored without importing them (analysis.report.style.seaborn_theme comp
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from analysis.config import write_json_atomically
 
 
 def stored_theme(path: Path, version: str) -> dict | None:
@@ -25,8 +25,4 @@ def stored_theme(path: Path, version: str) -> dict | None:
 
 def store_theme(path: Path, version: str, rc: dict, colours: list) -> None:
     """Write the theme atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False,
-                                     encoding="utf-8") as file:
-        json.dump({"seaborn": version, "rc": rc, "colormap": colours}, file)
-    os.replace(file.name, path)
+    write_json_atomically(path, {"seaborn": version, "rc": rc, "colormap": colours})

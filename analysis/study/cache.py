@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from analysis.config import PROJECT_ROOT, small_cell_threshold
+from analysis.config import PROJECT_ROOT, small_cell_threshold, write_json_atomically
 
 from .fingerprint import code_fingerprint, input_files_fingerprint
 
@@ -85,10 +85,7 @@ def _write_cache(path: Path, key: str, study: StudyData, data: pd.DataFrame) -> 
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as file:
         pickle.dump({"key": key, "study": study, "data": data}, file, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(file.name, path)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False,
-                                     encoding="utf-8") as file:
-        json.dump({"key": key, "warnings": list(study.warnings)}, file)
-    os.replace(file.name, _key_path(path))
+    write_json_atomically(_key_path(path), {"key": key, "warnings": list(study.warnings)})
 
 
 def current_warnings(data_dir: str | Path) -> list[str] | None:
