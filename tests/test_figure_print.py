@@ -80,6 +80,13 @@ def test_saved_figure_fits_the_text_width_at_300_dpi(built, label):
 
 
 @pytest.mark.parametrize("label", FIGURES)
+def test_figure_and_its_caption_fit_one_page(built, label):
+    """No figure is taller than a page's text block less room for its caption (the swimmer plot
+    was, and its caption ran off the PDF page)."""
+    assert built[label].get_figheight() <= style.MAX_FIGURE_HEIGHT_INCHES
+
+
+@pytest.mark.parametrize("label", FIGURES)
 def test_no_text_under_7_pt_at_the_printed_size(built, label):
     size, text = smallest_font(built[label])
     assert size >= style.MIN_FONT_SIZE == 7.0, f"{label}: {text!r} at {size} pt"

@@ -21,6 +21,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 MM = 72 / 25.4                      # PDF points per millimetre
@@ -73,9 +74,20 @@ def pdf_words(path: str | Path) -> tuple[list[tuple[float, float]], list[Word]]:
                     words.append(Word(number, "".join(c.get_text() for c in chars),
                                       min(c.x0 for c in chars), min(c.y0 for c in chars),
                                       max(c.x1 for c in chars), max(c.y1 for c in chars),
-                                      max(c.size for c in chars)))
+                                      max(printed_size(c) for c in chars)))
                     chars = []
     return sizes, words
+
+
+def printed_size(char) -> float:
+    """A character's font size on the page, read from its text matrix.
+
+    pdfminer's ``LTChar.size`` is the height of the character's box, which for rotated text (a
+    figure's vertical axis label) is the glyph's advance width, 1.8-5.3 pt for a 8 pt label.
+    Text turned more than 45 degrees (|b| > |a| in the matrix) has its font size across the box.
+    """
+    a, b = char.matrix[0], char.matrix[1]
+    return char.width if abs(b) > abs(a) else char.height
 
 
 def _overlap(a: Word, b: Word) -> float:
@@ -227,14 +239,49 @@ def html_citation_numbers(page: str) -> dict[str, set[int]]:
     return numbers
 
 
+class _ProseText(HTMLParser):
+    """Collects a page's text outside code listings, scripts and styles (see html_prose)."""
+
+    SKIPPED = {"pre", "script", "style", "template"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in self.SKIPPED:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIPPED and self.depth:
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.depth:
+            self.parts.append(data)
+
+
+def html_prose(page: str) -> str:
+    """The text of an HTML page a reader reads as prose: code listings (`<pre>`) left out.
+
+    A chapter's code and Quarto's View-source listing (`code-tools`) show `{python}` expressions
+    as the source they are; an expression left unevaluated in the prose is inline `<code>`
+    outside any `<pre>`, and stays in.
+    """
+    parser = _ProseText()
+    parser.feed(page)
+    parser.close()
+    return "".join(parser.parts)
+
+
 def html_problems(pages: Iterable[Path]) -> list[str]:
     """A citation number must mean one reference, and a reference one number, on every page."""
     shown: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     problems = []
     for path in sorted(pages):
         text = Path(path).read_text(encoding="utf-8", errors="replace")
-        body = re.sub(r"<script.*?</script>", "", text, flags=re.S)
-        if INLINE_SOURCE.search(re.sub(r"<[^>]+>", "", body)):
+        if INLINE_SOURCE.search(html_prose(text)):
             problems.append(f"{Path(path).name}: inline code left as source ({{python}} ...)")
         for key, numbers in html_citation_numbers(text).items():
             for number in numbers:

@@ -391,7 +391,7 @@ def swimmer_figure(
         raise ValueError(f"swimmer_figure: unknown treatment_end_reason {unknown}; expected {list(END_MARKERS)}")
 
     width = figsize[0] if figsize else style.REPORT_WIDTH_INCHES
-    height = figsize[1] if figsize else float(np.clip(1.9 + 0.115 * count, 3.0, 9.6))
+    height = figsize[1] if figsize else float(np.clip(1.9 + 0.115 * count, 3.0, style.MAX_FIGURE_HEIGHT_INCHES))
     row_pt = (height - 1.9) * 72 / max(count, 1)
     label_every = max(1, int(math.ceil(style.MIN_FONT_SIZE / (0.9 * row_pt))))
     label_size = float(np.clip(0.9 * row_pt * label_every, style.MIN_FONT_SIZE, style.SMALL_FONT_SIZE))

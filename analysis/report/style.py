@@ -31,6 +31,11 @@ TEXT_WIDTH_INCHES = 6.0
 #: Width every report figure is drawn at: its final printed size. A little under the text width,
 #: so the saved file (tight bounding box plus its padding) never exceeds it and is not shrunk.
 REPORT_WIDTH_INCHES = 5.9
+#: Tallest figure a page holds with its caption below it: the PDF's text block is 242 mm high
+#: (A4, orange-book's 30 mm top and 25 mm bottom margins; Word's is 247 mm), and a long caption
+#: with its data note takes up to 50 mm. The swimmer plot grew to 241 mm and its caption ran off
+#: the page (../shared/render/6e50c5f).
+MAX_FIGURE_HEIGHT_INCHES = 7.5
 
 BASE_FONT_SIZE = 8.0  # points at the printed size; journals ask for 6-9 pt
 SMALL_FONT_SIZE = 7.5  # tick labels, notes, risk-table numbers
