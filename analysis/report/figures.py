@@ -590,7 +590,7 @@ def forest_figure(
     p_in = (_text_width_pt([*rows["p_text"], p_heading], size, bold=True) + gap) / 72
     width = figsize[0] if figsize else style.REPORT_WIDTH_INCHES
     plot_in = max(width - text_in - p_in - 0.25, 1.5)
-    height = figsize[1] if figsize else 0.75 + 0.19 * (count + 1)
+    height = figsize[1] if figsize else min(0.75 + 0.19 * (count + 1), style.MAX_FIGURE_HEIGHT_INCHES)
     positions = right_edges / right_edges[-1] * (1 - 4 / 72 / text_in)
 
     fig = _new_figure(width, height)
