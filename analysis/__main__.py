@@ -15,6 +15,15 @@ from pathlib import Path
 from analysis.config import data_dir
 
 EXIT_DATA_PROBLEM = 2
+EXIT_ENVIRONMENT = 3
+
+
+def missing_package_message(err: ModuleNotFoundError) -> str:
+    """One line for a Python without the project's packages: which, and what to do instead."""
+    return (f"analysis: {sys.executable} has no '{err.name}': this is not the project's Python. "
+            "Activate its environment (`source .venv/bin/activate`, after `make setup`; or "
+            "`conda activate` the environment of environment.yml) and render again, or run "
+            "`make report`.")
 
 
 def _load(path: str | None):
@@ -406,6 +415,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except ModuleNotFoundError as err:
+        # e.g. Quarto's pre-render step run by a `python` outside the project's environment
+        print(missing_package_message(err), file=sys.stderr)
+        return EXIT_ENVIRONMENT
     except Exception as err:
         # Imported here: reading the data pulls in pandas, which `sections` starts without.
         from analysis.study.problems import DataValidationError

@@ -58,3 +58,21 @@ def test_every_quarto_render_runs_the_guard_first():
     # report and section run Quarto through `render`, which puts .venv/bin first on the PATH
     # of Quarto and so of this step (tests/test_render.py)
     assert makefile.count('$(PY) -m analysis render --quarto "$$Q"') == 2
+
+
+def test_pre_render_step_outside_the_project_environment_says_what_to_do_in_one_line():
+    """A plain `quarto render` without the venv runs a `python` without pandas: one line, no traceback."""
+    import subprocess
+    import sys
+
+    from analysis.config import PROJECT_ROOT
+
+    # -S: no site-packages, as a system Python without the project's packages
+    run = subprocess.run([sys.executable, "-S", "-m", "analysis", "freeze-guard"], cwd=PROJECT_ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 3
+    assert run.stdout == ""
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in run.stderr
+    assert "is not the project's Python" in lines[0]
+    assert "source .venv/bin/activate" in lines[0] and "make report" in lines[0]
