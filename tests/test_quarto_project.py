@@ -106,7 +106,8 @@ def test_quarto_yml_is_a_book_with_the_required_settings():
 def test_book_credits_the_original_study_instead_of_naming_its_authors_as_its_own():
     assert BOOK["title"] and BOOK["date"]
     assert "re-analysis" in BOOK["subtitle"] and "Sun C, Hua Y, Jin N, et al." in BOOK["subtitle"]
-    assert "author" not in BOOK, "the study's authors are not the authors of this document"
+    # the study's authors are not the authors of this document (its author: the project)
+    assert all(a["name"] not in BOOK["author"] for a in CONFIG["original-study"]["authors"])
     authors = CONFIG["original-study"]["authors"]
     assert len(authors) == 13
     for author in authors:
@@ -532,3 +533,31 @@ def test_quarto_version_comes_from_the_render_environment():
 
 def test_git_commit_is_unknown_outside_a_checkout(tmp_path: Path):
     assert reproducibility.git_commit(tmp_path) == "unknown"
+
+
+def test_the_document_has_an_author_who_is_not_the_study_team(monkeypatch, study):
+    """A Typst book needs an author (none: no PDF); it is the re-analysis project, and the
+    title page names the project's repository when the checkout has one."""
+    from analysis.book import title_page
+    from analysis.report import reproducibility
+
+    author = CONFIG["book"]["author"]
+    assert isinstance(author, str) and "project" in author
+    assert all(a["name"] not in author for a in CONFIG["original-study"]["authors"])
+    monkeypatch.setattr(title_page, "git_repository", lambda: "https://example.org/team/tki.git")
+    assert title_page.book_metadata(study, version="v1")["subtitle_lines"][2] == \
+        "Repository: <https://example.org/team/tki.git>"
+    monkeypatch.setattr(title_page, "git_repository", lambda: None)
+    assert len(title_page.book_metadata(study, version="v1")["subtitle_lines"]) == 2
+    assert reproducibility.git_repository("/") is None
+
+
+def test_repository_address_never_carries_a_password(tmp_path):
+    import subprocess
+
+    from analysis.report.reproducibility import git_repository
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin",
+                    "https://someone:secret@example.org/team/tki.git"], check=True)
+    assert git_repository(tmp_path) == "https://example.org/team/tki.git"

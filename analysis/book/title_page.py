@@ -11,7 +11,7 @@ from pathlib import Path
 
 from analysis.config import PROJECT_ROOT
 from analysis.report.context import SYNTHETIC_NOTE
-from analysis.report.reproducibility import git_version, study_credit
+from analysis.report.reproducibility import git_repository, git_version, study_credit
 from analysis.study.validation import StudyData
 
 METADATA_FILE = PROJECT_ROOT / "_build" / "book-metadata.json"
@@ -26,11 +26,14 @@ def data_status(study: StudyData) -> str:
 
 
 def book_metadata(study: StudyData, version: str | None = None) -> dict:
-    """The title page's subtitle lines: the credit to the original study, then version and data."""
-    return {"subtitle_lines": [
-        f"A reproducible re-analysis of {study_credit()} (the original study)",
-        f"Version {version or git_version()}. {data_status(study)}",
-    ]}
+    """The title page's subtitle lines: the credit to the original study, version and data, and
+    the project's repository when the checkout names one (the author line says who made this)."""
+    lines = [f"A reproducible re-analysis of {study_credit()} (the original study)",
+             f"Version {version or git_version()}. {data_status(study)}"]
+    repository = git_repository()
+    if repository:
+        lines.append(f"Repository: <{repository}>")
+    return {"subtitle_lines": lines}
 
 
 def write_book_metadata(study: StudyData, path: Path = METADATA_FILE) -> Path:

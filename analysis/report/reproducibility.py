@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 import subprocess
 from importlib import metadata
@@ -332,6 +333,23 @@ def git_version(root: str | Path = PROJECT_ROOT) -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return described.stdout.strip() if described.returncode == 0 and described.stdout.strip() else "unknown"
+
+
+def git_repository(root: str | Path = PROJECT_ROOT) -> str | None:
+    """The address of the checkout's `origin` remote, any user name or password removed; None
+    without git, outside a checkout or without an `origin`."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        remote = subprocess.run([git, "-C", str(root), "remote", "get-url", "origin"],
+                                capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    address = remote.stdout.strip()
+    if remote.returncode != 0 or not address:
+        return None
+    return re.sub(r"^(\w+://)[^/@]*@", r"\1", address)
 
 
 def git_commit(root: str | Path = PROJECT_ROOT) -> str:
