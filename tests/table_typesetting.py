@@ -15,6 +15,7 @@ from analysis.config import PROJECT_ROOT as ROOT
 from analysis.report.report_table import ReportTable
 
 TYPST_RULES = ROOT / "analysis" / "book" / "quarto" / "report.typ"
+TYPST_HEADER_RULES = ROOT / "analysis" / "book" / "quarto" / "report-header.typ"
 ORANGE_BOOK_PAGE = """
 #set page(paper: "a4", margin: (x: 3cm, bottom: 2.5cm, top: 3cm))
 #set text(size: 10pt)

@@ -16,7 +16,7 @@ import pytest
 pypandoc = pytest.importorskip("pypandoc", reason="test extra: pypandoc_binary")
 typst = pytest.importorskip("typst", reason="test extra: typst")
 
-from table_typesetting import ORANGE_BOOK_PAGE, TYPST_RULES, typst_pdf, word_docx  # noqa: E402
+from table_typesetting import ORANGE_BOOK_PAGE, TYPST_HEADER_RULES, TYPST_RULES, typst_pdf, word_docx  # noqa: E402
 
 from analysis.book.render_audit import (  # noqa: E402
     audit_book,
@@ -101,7 +101,7 @@ def test_audit_finds_the_defects_reported_on_the_earlier_render():
 
 # ============================================================================ Typst rules
 def test_typst_rules_drop_blank_left_pages_and_the_double_period_after_chapter_references(tmp_path):
-    source = (ORANGE_BOOK_PAGE + "#set heading(numbering: \"1.\")\n"
+    source = (TYPST_HEADER_RULES.read_text(encoding="utf-8") + ORANGE_BOOK_PAGE + "#set heading(numbering: \"1.\")\n"
               "#show heading.where(level: 1): it => { pagebreak(to: \"odd\"); it }\n"
               + TYPST_RULES.read_text(encoding="utf-8") +
               "\n= One <sec-one>\nSee @sec-two.\n= Two <sec-two>\nText of the second chapter.\n"
@@ -113,6 +113,21 @@ def test_typst_rules_drop_blank_left_pages_and_the_double_period_after_chapter_r
     assert len(sizes) == 3, "a chapter starts on the next page, not the next odd page"
     assert "Appendices" not in text, "no divider page for the appendices"
     assert pdf_problems(pdf) == []
+
+
+def test_typst_header_rules_leave_no_blank_page_behind_the_title_page(tmp_path):
+    """orange-book: a title page of its own, an empty copyright block, then the contents from the
+    next odd page; the render of 6e50c5f had a blank page 2. The header rules come first."""
+    book = ("#page[#align(center + horizon)[A report title]]\n#align(bottom, [])\n"
+            "#pagebreak(to: \"odd\")\n#outline()\n#pagebreak(to: \"odd\")\n= One\nFirst chapter text here.\n")
+    without = pdf_problems(_compile(ORANGE_BOOK_PAGE + "#set heading(numbering: \"1.\")\n" + book,
+                                    tmp_path / "without.pdf"), min_words_per_page=1)
+    assert any(p.startswith("page 2: blank") for p in without)
+    source = (TYPST_HEADER_RULES.read_text(encoding="utf-8") + ORANGE_BOOK_PAGE
+              + "#set heading(numbering: \"1.\")\n" + book)
+    pdf = _compile(source, tmp_path / "book.pdf")
+    assert len(pdf_words(pdf)[0]) == 3
+    assert pdf_problems(pdf, min_words_per_page=1) == []
 
 
 # ============================================================================ Word audit
