@@ -36,14 +36,9 @@ def _load(path: str | None):
 
 
 def _load_once_per_render(path: str | None):
-    """Validate (or load the render's cache of the validated data) for the chapters to reuse.
-
-    Also stores seaborn's figure theme once, so that no chapter kernel needs to import seaborn.
-    """
-    from analysis.report.style import seaborn_theme
+    """Validate (or load the render's cache of the validated data) for the chapters to reuse."""
     from analysis.study.cache import load_validated
 
-    seaborn_theme()
     study, _ = load_validated(Path(path) if path else data_dir())
     for note in study.warnings:
         print(f"warning: {note}", file=sys.stderr)
@@ -51,20 +46,10 @@ def _load_once_per_render(path: str | None):
 
 
 def _already_prepared(path: str | None) -> list[str] | None:
-    """The validation warnings when this render's preparation is current (the validated cache of
-    the data folder matches its inputs, code and settings, and seaborn's theme is stored for the
-    installed seaborn), else None. Checked from two small files, without pandas or matplotlib."""
-    from importlib import metadata
-
-    from analysis import config
-    from analysis.report.theme_file import stored_theme
+    """The validation warnings when this render's validated cache of the data folder is current
+    (it matches its inputs, code and settings), else None; read without pandas."""
     from analysis.study.cache import current_warnings
 
-    try:
-        if stored_theme(config.SEABORN_THEME_FILE, metadata.version("seaborn")) is None:
-            return None
-    except metadata.PackageNotFoundError:
-        return None
     return current_warnings(Path(path) if path else data_dir())
 
 

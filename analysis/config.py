@@ -11,8 +11,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_DATA = PROJECT_ROOT / "data" / "synthetic"
 #: The chapters' folder, also their kernels' working folder.
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
-#: seaborn's figure theme, stored once per seaborn version (analysis.report.style.seaborn_theme).
-SEABORN_THEME_FILE = PROJECT_ROOT / "_build" / "seaborn-theme.json"
 DATA_DIR_VARIABLE = "TKI_DATA_DIR"
 
 

@@ -141,3 +141,27 @@ def test_alt_text_is_written_into_the_figure_cell():
     updated = with_alt_text(script).split("\n")
     assert updated[3] == "#| echo: false" and updated[4].startswith('#| fig-alt: "Forest plot.')
     assert updated[5] == "subgroups.forest(ctx)" and with_alt_text("\n".join(updated)) == "\n".join(updated)
+
+
+def test_figures_use_seaborns_ticks_theme_with_the_project_settings():
+    """seaborn's "ticks" style and "paper" context, as seaborn gives them, under the project's sizes."""
+    import seaborn as sns
+
+    rc = style.project_rc()
+    ticks = sns.axes_style("ticks")
+    for key in ("xtick.direction", "ytick.direction", "axes.grid", "axes.facecolor"):
+        assert rc[key] == ticks[key], key
+    assert rc["font.size"] == style.BASE_FONT_SIZE and rc["figure.dpi"] == style.RASTER_DPI
+    style.apply_style()
+    assert plt.rcParams["xtick.direction"] == ticks["xtick.direction"]
+    assert plt.rcParams["figure.dpi"] == style.RASTER_DPI
+
+
+def test_adverse_event_bars_are_seaborns_stacked_histogram(study, dataset):
+    from analysis.stats.adverse_events import grade_distribution
+
+    fig = figures.adverse_event_figure(grade_distribution(study.adverse_events), len(dataset))
+    ax = fig.axes[0]
+    # seaborn's histplot(multiple="stack") draws one BarContainer per grade present
+    assert len(ax.containers) == len(ax.get_legend().get_texts())
+    plt.close(fig)

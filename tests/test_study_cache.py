@@ -122,21 +122,3 @@ def test_sections_validate_only_when_the_cache_is_not_current(data_copy, tmp_pat
     assert cli.main(["sections", "safety", "--data-dir", str(data_copy), "--out", str(tmp_path),
                      "--fresh-kernels"]) == 0
     assert loads == [str(data_copy)]
-
-
-def test_preparation_is_not_current_without_the_stored_seaborn_theme(counted, data_copy, tmp_path,
-                                                                        monkeypatch):
-    import json
-    from importlib import metadata
-
-    import analysis.__main__ as cli
-    from analysis import config
-
-    study, _ = cache.load_validated(data_copy)
-    theme = tmp_path / "theme.json"
-    monkeypatch.setattr(config, "SEABORN_THEME_FILE", theme)
-    assert cli._already_prepared(str(data_copy)) is None  # no theme stored
-    theme.write_text(json.dumps({"seaborn": "0.0-other", "rc": {}, "colormap": []}))
-    assert cli._already_prepared(str(data_copy)) is None  # stored for another seaborn
-    theme.write_text(json.dumps({"seaborn": metadata.version("seaborn"), "rc": {}, "colormap": []}))
-    assert cli._already_prepared(str(data_copy)) == study.warnings

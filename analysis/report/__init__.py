@@ -8,7 +8,7 @@ __all__ = ["Phrase", "ReportContext"]
 
 def __getattr__(name: str):
     """`Phrase` and `ReportContext` are imported on first use, so that a light module of this
-    package (e.g. `theme_file`) can be imported without pandas."""
+    package can be imported without pandas."""
     if name in __all__:
         from . import context
 

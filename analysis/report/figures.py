@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
@@ -672,7 +673,9 @@ def adverse_event_figure(
     Input is ``safety.grade_distribution`` (term, grade_1 ... grade_5: patients per worst grade);
     each patient counts once per term. Terms are sorted by any-grade count, then grade >= 3 count,
     then name (as ``safety.adverse_event_table``); ``top`` keeps the most frequent terms only.
-    The any-grade n (%) is written at the end of each bar.
+    The any-grade n (%) is written at the end of each bar. Drawn by seaborn (``histplot``,
+    weighted, stacked by grade), which puts the highest grade at the axis, so the grade >= 3
+    share of each term is read from zero.
     """
     _require(grade_frame, ["term"], "adverse_event_figure")
     if n_patients <= 0:
@@ -693,15 +696,21 @@ def adverse_event_figure(
 
     width = figsize[0] if figsize else style.REPORT_WIDTH_INCHES
     height = figsize[1] if figsize else 1.2 + 0.21 * max(count, 3)
+    present = [g for g in grades if counts[:, g - 1].sum() > 0]
+    # One row per term and grade: seaborn stacks the grades' percentages along each term's bar.
+    long = pd.DataFrame({
+        "term": pd.Categorical(np.repeat(terms, len(present)), categories=terms, ordered=True),
+        "grade": np.tile([f"Grade {g}" for g in present], count),
+        "percent": percent[:, [g - 1 for g in present]].ravel(),
+    })
     fig = _new_figure(width, height)
     with style.figure_style():
         ax = fig.add_subplot()
-        left = np.zeros(count)
-        present = [g for g in grades if counts[:, g - 1].sum() > 0]
-        for g in grades:
-            ax.barh(y, percent[:, g - 1], left=left, height=0.68, color=style.GRADE_COLOURS[g],
-                    edgecolor="white", linewidth=0.4, label=f"Grade {g}" if g in present else None)
-            left += percent[:, g - 1]
+        sns.histplot(data=long, y="term", hue="grade", weights="percent", multiple="stack",
+                     discrete=True, shrink=0.68, hue_order=[f"Grade {g}" for g in present],
+                     palette={f"Grade {g}": style.GRADE_COLOURS[g] for g in present},
+                     edgecolor="white", linewidth=0.4, alpha=1.0, ax=ax)
+        left = percent.sum(axis=1)
         total = counts.sum(axis=1)
         for row, (n, pct) in enumerate(zip(total, left)):
             ax.text(pct + 0.8, row, f"{int(n):,} ({pct:.1f}%)", va="center", ha="left",
@@ -709,6 +718,7 @@ def adverse_event_figure(
         ax.set_ylim(count - 0.5, -0.5)
         ax.yaxis.set_major_locator(FixedLocator(y))
         ax.set_yticklabels(terms)
+        ax.set_ylabel("")
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
         xmax = min(100.0, 10 * math.ceil((float(left.max()) if count else 10) * 1.25 / 10))
@@ -717,8 +727,9 @@ def adverse_event_figure(
         ax.set_xlabel(f"Patients (%), N = {n_patients:,}")
         ax.grid(axis="x", color="#EBEBEB", linewidth=0.5)
         ax.set_axisbelow(True)
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncols=5, title="Worst grade (CTCAE v5.0)",
-                  alignment="left", borderaxespad=0.0, handlelength=1.2, columnspacing=1.2)
+        sns.move_legend(ax, "lower left", bbox_to_anchor=(0.0, 1.01), ncols=5, title="Worst grade (CTCAE v5.0)",
+                        alignment="left", borderaxespad=0.0, handlelength=1.2, columnspacing=1.2,
+                        frameon=False)
     return fig
 
 

@@ -11,17 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
-from importlib import metadata
 
 import matplotlib as mpl
-
-from analysis import config
-
-from .theme_file import store_theme, stored_theme
-
-#: seaborn's theme as rcParams, stored once per seaborn version (see seaborn_theme).
-SEABORN_THEME_FILE = config.SEABORN_THEME_FILE
+import seaborn as sns
 
 # ---------------------------------------------------------------------------------- sizes
 SINGLE_COLUMN_INCHES = 3.5  # 89 mm
@@ -190,49 +182,16 @@ def text_colour(colour: str, background: str = "#FFFFFF", minimum: float = MIN_T
 
 
 # ------------------------------------------------------------------------------ rcParams
-def _seaborn_theme_now() -> tuple[dict[str, object], list]:
-    """seaborn's rcParams, and the colours of the colormap they name (seaborn registers it)."""
-    import seaborn  # about a second: it imports scipy.stats, pyplot and ipywidgets
-
-    rc = {**seaborn.axes_style("ticks"), **seaborn.plotting_context("paper")}
-    return rc, [list(map(float, c)) for c in mpl.colormaps[rc["image.cmap"]].colors]
-
-
-def _register_colormap(name: str, colours: list) -> None:
-    """Register seaborn's default image colormap (e.g. 'rocket') as seaborn's import would."""
-    if name not in mpl.colormaps:
-        from matplotlib.colors import ListedColormap
-
-        mpl.colormaps.register(ListedColormap(colours, name=name))
-
-
-@lru_cache(maxsize=1)
-def seaborn_theme() -> dict[str, object]:
-    """seaborn's "ticks" style and "paper" context as rcParams, computed once per seaborn version.
-
-    The theme is a pure function of the installed seaborn, so it is stored under _build/ with
-    that version and read back by every later kernel; another version (or an unreadable file)
-    means asking seaborn again.
-    """
-    version = metadata.version("seaborn")
-    stored = stored_theme(SEABORN_THEME_FILE, version)
-    if stored is not None:
-        _register_colormap(stored["rc"]["image.cmap"], stored["colormap"])
-        return stored["rc"]
-    theme, colours = _seaborn_theme_now()
-    store_theme(SEABORN_THEME_FILE, version, theme, colours)
-    return theme
-
-
 def project_rc() -> dict[str, object]:
     """matplotlib rcParams of the project style: sans-serif 8 pt, thin lines, text kept as text.
 
     Built on seaborn's "ticks" style and "paper" context (white background, outward ticks,
-    no grid), then the project's own sizes, colours and vector settings on top.
+    no grid; ``sns.axes_style``, ``sns.plotting_context``), then the project's own sizes, colours
+    and vector settings on top.
     """
-    base = seaborn_theme()
     return {
-        **base,
+        **sns.axes_style("ticks"),
+        **sns.plotting_context("paper"),
         "font.family": "sans-serif",
         "font.sans-serif": ["Arial", "Helvetica", "Liberation Sans", "DejaVu Sans"],
         "font.size": BASE_FONT_SIZE,
@@ -274,8 +233,9 @@ def project_rc() -> dict[str, object]:
 
 
 def apply_style() -> None:
-    """Set the project style globally (call once per notebook, so saved figures keep vector text)."""
-    mpl.rcParams.update(project_rc())
+    """Set the project style globally (call once per notebook, so saved figures keep vector text):
+    seaborn's theme, the way seaborn sets it, with the project's settings as its overrides."""
+    sns.set_theme(style="ticks", context="paper", rc=project_rc())
 
 
 @contextmanager
