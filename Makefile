@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?= $(or $(TKI_DATA_DIR),data/synthetic)
 
-.PHONY: setup quarto test report check-render section supplement pair synthetic dictionary references word-reference clean
+.PHONY: setup tools quarto test report check-render section supplement pair synthetic dictionary references word-reference clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,15 @@ quarto: $(STAMP)
 
 # The suite on every core (pytest-xdist); a test file stays on one worker, so the chapters it
 # executes once are shared by its tests.
-test: setup
+test: setup tools
 	$(PY) -m pytest -n auto --dist loadfile
+
+# poppler's pdftotext (word boxes of exported figure PDFs): Debian's poppler-utils, installed when
+# missing and apt-get can (as root, e.g. CI); otherwise those tests skip, saying why (they fail on CI).
+tools:
+	@command -v pdftotext >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; } \
+		|| echo "note: pdftotext not installed (Debian poppler-utils); the figure word-box tests will skip"; }
 
 # The main job: validate (stops on any data problem), export the supplement, then render the
 # book with Quarto >= 1.9 (its pre-render step validates again and guards _freeze/; `quarto-path`

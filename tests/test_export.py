@@ -54,3 +54,44 @@ def test_exported_files_say_the_data_are_synthetic(two_exports):
 
     notes = openpyxl.load_workbook(folder / "tbl-ae.xlsx")["notes"]
     assert any(note == row[0].value for row in notes.iter_rows())
+
+
+def _pdftotext_or_skip() -> None:
+    """poppler's pdftotext reads the word boxes; `make test` installs it where it can (CI must have it)."""
+    import os
+    import shutil
+
+    if shutil.which("pdftotext") is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdftotext (Debian poppler-utils) is missing on CI; `make test` installs it")
+        pytest.skip("pdftotext (Debian poppler-utils) not installed")
+
+
+def test_no_word_of_an_exported_figure_overlaps_another_or_is_cut(two_exports):
+    """The data note was drawn over the risk table, the swimmer's note and the AE axis label."""
+    from analysis.book.render_audit import figure_pdf_problems
+
+    _pdftotext_or_skip()
+    folder, _ = two_exports
+    pdfs = sorted(folder.glob("fig-*.pdf"))
+    assert len(pdfs) == sum(item.kind == "figure" for item in all_artifacts())
+    assert {p.name: figure_pdf_problems(p) for p in pdfs} == {p.name: [] for p in pdfs}
+
+
+def test_the_figure_audit_finds_a_note_drawn_over_a_label(tmp_path):
+    from matplotlib.figure import Figure
+
+    from analysis.book.render_audit import figure_pdf_problems
+
+    _pdftotext_or_skip()
+    fig = Figure(figsize=(4, 3))
+    ax = fig.add_subplot()
+    ax.set_xlabel("Months since first TKI dose")
+    fig.savefig(tmp_path / "ok.pdf", bbox_inches="tight")
+    fig.text(0.3, 0.02, "Synthetic data: not patient data.")  # where the x label is
+    fig.text(0.9, 0.5, "cut off at the right edge of the page")
+    fig.savefig(tmp_path / "bad.pdf", bbox_inches=fig.bbox_inches)  # the page, not the tight box
+    assert figure_pdf_problems(tmp_path / "ok.pdf") == []
+    problems = figure_pdf_problems(tmp_path / "bad.pdf")
+    assert any("overlapping word pair" in p for p in problems)
+    assert any("cut by the page edge" in p for p in problems)

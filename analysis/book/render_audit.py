@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import struct
+import subprocess
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -134,6 +135,44 @@ def pdf_problems(path: str | Path, edges_mm: dict[str, float] | None = None,
         source = [w.text for w in page if INLINE_SOURCE.search(w.text)]
         if source:
             problems.append(f"page {number}: inline code left as source ({source[0]!r})")
+    return problems
+
+
+def poppler_words(path: str | Path) -> tuple[list[tuple[float, float]], list[Word]]:
+    """(page sizes, words) of a PDF as poppler's `pdftotext -bbox` gives them (origin top-left).
+
+    poppler measures rotated text by its true extent; used for figure files, whose only text is
+    labels (sizes are not read: `size` is the box height).
+    """
+    from xml.etree import ElementTree as ET
+
+    xhtml = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True,
+                           check=True).stdout
+    root = ET.fromstring(xhtml)
+    sizes, words = [], []
+    for number, page in enumerate(root.iter("{http://www.w3.org/1999/xhtml}page"), start=1):
+        sizes.append((float(page.get("width")), float(page.get("height"))))
+        for word in page.iter("{http://www.w3.org/1999/xhtml}word"):
+            box = [float(word.get(k)) for k in ("xMin", "yMin", "xMax", "yMax")]
+            words.append(Word(number, word.text or "", *box, size=box[3] - box[1]))
+    return sizes, words
+
+
+def figure_pdf_problems(path: str | Path) -> list[str]:
+    """A figure file's words: none overlapping another, none cut by the edge of its page."""
+    sizes, words = poppler_words(path)
+    problems = []
+    for number, (width, height) in enumerate(sizes, start=1):
+        page = [w for w in words if w.page == number]
+        clipped = [w.text for w in page if w.x0 < -0.5 or w.y0 < -0.5 or w.x1 > width + 0.5
+                   or w.y1 > height + 0.5]
+        if clipped:
+            problems.append(f"page {number}: {len(clipped)} word(s) cut by the page edge, e.g. "
+                            f"{', '.join(repr(t) for t in clipped[:5])}")
+        clashes = [f"{a.text!r}/{b.text!r}" for i, a in enumerate(page) for b in page[i + 1:]
+                   if _overlap(a, b) > 0.1]
+        if clashes:
+            problems.append(f"page {number}: {len(clashes)} overlapping word pair(s), e.g. {', '.join(clashes[:3])}")
     return problems
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from analysis.report import style
+from analysis.report import figures, style
 from analysis.report.context import ReportContext
 from analysis.report.report_table import ReportTable
 from analysis.report.sections import all_artifacts
@@ -43,8 +43,7 @@ def export_supplement(ctx: ReportContext, out_dir: str | Path) -> list[Path]:
             written += list(result.save(stem))
         else:
             if ctx.synthetic:  # a figure file travels alone: it says so itself
-                result.text(0.005, 0.002, ctx.data_note, fontsize=style.MIN_FONT_SIZE, color="#555555",
-                            ha="left", va="bottom")
+                figures.add_footnote(result, ctx.data_note)
             for fmt in FIGURE_FORMATS:
                 path = stem.with_suffix(f".{fmt}")
                 result.savefig(path, dpi=PNG_DPI if fmt == "png" else None, bbox_inches="tight",

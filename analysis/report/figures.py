@@ -92,13 +92,25 @@ def _new_figure(width: float, height: float) -> Figure:
 
 
 def _add_note(fig: Figure, note: str | None) -> None:
-    """A left-aligned note under the figure (kept inside the figure by the constrained layout)."""
+    """A left-aligned note under the figure (kept inside the figure by the constrained layout).
+
+    A figure has one such note; a second call adds its lines under the first, so a note added
+    later (e.g. the data note of an exported file) never lies over the figure's own.
+    """
     if not note:
         return
     width_chars = int(fig.get_figwidth() * 72 / (style.SMALL_FONT_SIZE * 0.52))
     wrapped = "\n".join(textwrap.fill(part, width_chars) for part in note.split("\n"))
+    existing = fig.get_supxlabel()
+    if existing:
+        wrapped = f"{existing}\n{wrapped}"
     fig.supxlabel(wrapped, x=0.005, ha="left", fontsize=style.SMALL_FONT_SIZE,
                   color="#333333", linespacing=1.3)
+
+
+def add_footnote(fig: Figure, note: str) -> None:
+    """Add a note under a finished figure, below any note it has (the layout makes room)."""
+    _add_note(fig, note)
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
