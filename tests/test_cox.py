@@ -1,8 +1,8 @@
 """analysis.stats.cox against R's coxph (Efron) and cox.zph (transform = "km").
 
 Fixtures come from tests/reference/make_reference.R. Tolerances: hazard ratios, limits and
-p-values 1e-6 relative (observed agreement ~1e-13: the fit is iterated to a Newton step at
-rounding level, R with eps = 1e-11); model likelihood-ratio statistics, concordance and cox.zph
+p-values 1e-6 relative (lifelines' CoxPHFitter iterated with analysis.stats.cox.FIT_OPTIONS,
+far tighter than its defaults; R with eps = 1e-11); model likelihood-ratio statistics, concordance and cox.zph
 statistics 1e-6 relative; counts exact. Levels that R can only report as a diverging coefficient
 (no events in the level or in the reference) must come back as NaN with a warning.
 """

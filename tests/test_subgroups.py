@@ -476,7 +476,7 @@ def test_narrative_types_no_numbers():
 
 
 # ---------------------------------------------------------------------------------------------
-# Scale: the counting parts at N = 100,000 (the Cox fits are tested in test_cox and test_cox_fit)
+# Scale: the counting parts at N = 100,000 (the Cox fits are tested in test_cox)
 
 
 def test_counts_and_tests_scale_to_100k(ctx):

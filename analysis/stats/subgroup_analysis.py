@@ -158,7 +158,7 @@ def multivariable_factor_tests(data: pd.DataFrame, result: cox.CoxResult) -> pd.
         return pd.DataFrame([], columns=columns)
     factors = {v: r for v, r in result.factors.items() if v in result.terms}
     analysed = data.loc[result.design.index]
-    full = result.fit.log_likelihood
+    full = result.fit.log_likelihood_
     rows = []
     for variable in factors:
         if len(factors) == 1:
@@ -167,7 +167,7 @@ def multivariable_factor_tests(data: pd.DataFrame, result: cox.CoxResult) -> pd.
             reduced = cox.cox_model(analysed, {v: r for v, r in factors.items() if v != variable},
                                     result.duration, result.event)
             chisq = (np.nan if reduced.fit is None
-                     else max(2.0 * (full - reduced.fit.log_likelihood), 0.0))
+                     else max(2.0 * (full - reduced.fit.log_likelihood_), 0.0))
         df = len(result.terms[variable])
         rows.append({"variable": variable, "chisq": chisq, "df": df,
                      "p": chi_square_p(chisq, df) if np.isfinite(chisq) else np.nan})
