@@ -13,6 +13,8 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from lifelines.statistics import multivariate_logrank_test
+from lifelines.utils import group_survival_table_from_events
 from numpy.typing import ArrayLike
 from scipy import special
 
@@ -368,6 +370,11 @@ class LogRank:
 def logrank_test(time: ArrayLike, event: ArrayLike, group: ArrayLike) -> LogRank:
     """Log-rank (Mantel–Haenszel) test for any number of groups, equal to R's ``survdiff(... ~ group)``.
 
+    The statistic is lifelines' ``multivariate_logrank_test`` (for two groups the same as its
+    ``logrank_test``). Groups whose patients all leave before the first event contribute no
+    information; R drops them from the degrees of freedom, lifelines does not, so they are left
+    out of lifelines' test here. lifelines' result carries no observed/expected events per
+    group, which survdiff prints: they come from lifelines' ``group_survival_table_from_events``.
     Patients with a missing group are excluded and counted in ``excluded`` (R's na.omit).
     """
     t, e = survival_data(time, event)
@@ -375,34 +382,17 @@ def logrank_test(time: ArrayLike, event: ArrayLike, group: ArrayLike) -> LogRank
     if groups.size != t.size:
         raise ValueError("group and time differ in length")
     present = groups.notna().to_numpy()
-    t, e, groups = t[present], e[present], groups[present]
+    t, e, groups = t[present], e[present], groups[present].reset_index(drop=True)
     codes, labels = pd.factorize(groups, sort=True)  # np.unique's sorted labels, by hashing
-
-    event_times = np.unique(t[e == 1])
-    at_risk = np.column_stack(  # event times x groups: observed time >= event time
-        [numbers_at_risk(t[codes == g], event_times) for g in range(labels.size)]
-    ).astype(float)
-    deaths = np.zeros_like(at_risk)
-    is_event = e == 1
-    np.add.at(deaths, (np.searchsorted(event_times, t[is_event]), codes[is_event]), 1.0)
-
-    n = at_risk.sum(axis=1)
-    d = deaths.sum(axis=1)
-    expected = (d / n) @ at_risk
-    observed = deaths.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        weight = np.where(n > 1, d * (n - d) / (n * (n - 1)), 0.0)
-    variance = np.diag(weight @ at_risk) - (at_risk * (weight / n)[:, None]).T @ at_risk
+    observed, expected = _observed_and_expected(t, e, codes, labels.size)
 
     informative = expected > 0
     df = int(informative.sum()) - 1
-    if df < 1:
-        chisq = 0.0
-    else:
-        difference = (observed - expected)[informative][1:]
-        v = variance[np.ix_(informative, informative)][1:, 1:]
-        chisq = float(difference @ np.linalg.solve(v, difference))
-    p = chi_square_p(chisq, df) if df >= 1 else np.nan
+    chisq, p = 0.0, np.nan
+    if df >= 1:
+        keep = informative[codes]
+        result = multivariate_logrank_test(t[keep], codes[keep], e[keep])
+        chisq, p = float(result.test_statistic), float(result.p_value)
     return LogRank(
         chisq=chisq,
         df=df,
@@ -411,3 +401,18 @@ def logrank_test(time: ArrayLike, event: ArrayLike, group: ArrayLike) -> LogRank
         expected={label: float(x) for label, x in zip(labels, expected)},
         excluded=int((~present).sum()),
     )
+
+
+def _observed_and_expected(
+    t: np.ndarray, e: np.ndarray, codes: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Observed and expected events per group (survdiff's O and E), from lifelines' group tables."""
+    _, removed, deaths, _ = group_survival_table_from_events(codes, t, e)
+    removed = removed.reindex(columns=[f"removed:{g}" for g in range(n_groups)], fill_value=0)
+    deaths = deaths.reindex(columns=[f"observed:{g}" for g in range(n_groups)], fill_value=0)
+    removed_before = removed.cumsum().shift(1, fill_value=0).to_numpy(float)
+    at_risk = removed.sum().to_numpy(float) - removed_before  # times x groups
+    d = deaths.to_numpy(float).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(d > 0, d / at_risk.sum(axis=1), 0.0)
+    return deaths.to_numpy(float).sum(axis=0), share @ at_risk
