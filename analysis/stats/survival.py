@@ -1,7 +1,10 @@
 """Kaplan–Meier curves, median survival with its intervals, landmark rates, follow-up, log-rank.
 
 R's survival package (3.x) is the reference: every function here reproduces the corresponding
-R output (``survfit``, ``quantile.survfit``, ``summary.survfit``, ``survdiff``) to 1e-6 or better;
+R output (``survfit``, ``quantile.survfit``, ``summary.survfit``, ``survdiff``) to 1e-6 or better.
+lifelines computes the Kaplan–Meier estimate with its event table and the log-rank test; this
+module keeps only what lifelines lacks (R's log band, the Brookmeyer–Crowley median interval and
+midpoint rule, the SPSS interval, numbers at risk at ticks), each docstring saying so;
 tests/test_survival.py checks this against fixtures written by tests/reference/make_reference.R.
 Inputs are ``time`` (months, float >= 0) and ``event`` (1 = progression or death, 0 = censored).
 """
@@ -13,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from lifelines import KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
 from lifelines.utils import group_survival_table_from_events
 from numpy.typing import ArrayLike
@@ -72,6 +76,9 @@ def pointwise_band(
     survival: np.ndarray, se_log: np.ndarray, conf_level: float, conf_type: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise confidence limits of S(t) from the Greenwood SE of log S(t), as R's survfit_confint.
+
+    Ours because lifelines' KaplanMeierFitter offers only the log-log band (its issue 424), not
+    R's default "log" nor "plain".
 
     log: S·exp(±z·se); log-log: S^exp(±z·se/log S); plain: S ± z·se·S, clipped to [0, 1].
     Limits are NaN where R gives NA (S = 0 for log and plain; S = 0 or 1 for log-log).
@@ -166,14 +173,18 @@ def kaplan_meier(
 ) -> KaplanMeier:
     """Kaplan–Meier estimate with Greenwood variance and a pointwise band, equal to R's ``survfit``.
 
-    conf_type is "log" (R default), "log-log" (SAS default) or "plain".
+    The estimate and its event table (numbers at risk, events, censored) are lifelines'
+    ``KaplanMeierFitter``. The band is ours: lifelines offers only log-log limits, while R's
+    default is "log"; conf_type is "log" (R default), "log-log" (SAS default) or "plain", from
+    the Greenwood variance of the same event table.
     """
     t, e = survival_data(time, event)
-    times, which_time = np.unique(t, return_inverse=True)
-    n_event = np.bincount(which_time, weights=e, minlength=times.size)
-    n_total = np.bincount(which_time, minlength=times.size).astype(float)
-    n_risk = t.size - np.concatenate(([0.0], np.cumsum(n_total)[:-1]))
-    survival = np.cumprod(1.0 - n_event / n_risk)
+    fitter = KaplanMeierFitter().fit(t, e)
+    events = fitter.event_table
+    events = events[events["removed"] > 0]  # lifelines adds a row at time 0 without patients
+    n_risk = events["at_risk"].to_numpy(float)
+    n_event = events["observed"].to_numpy(float)
+    survival = fitter.survival_function_.iloc[:, 0].reindex(events.index).to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         # Greenwood on the log scale; infinite once everyone left has had the event (as R).
         se_log = np.sqrt(np.cumsum(n_event / (n_risk * (n_risk - n_event))))
@@ -181,10 +192,10 @@ def kaplan_meier(
     lower, upper = pointwise_band(survival, se_log, conf_level, conf_type)
     table = pd.DataFrame(
         {
-            "time": times,
+            "time": events.index.to_numpy(float),
             "n_risk": n_risk.astype(int),
             "n_event": n_event.astype(int),
-            "n_censor": (n_total - n_event).astype(int),
+            "n_censor": events["censored"].to_numpy().astype(int),
             "survival": survival,
             "std_err": std_err,
             "lower": lower,
@@ -222,7 +233,8 @@ def r_quantile_time(x: np.ndarray, curve: np.ndarray, p: float = 0.5, tol: float
     y >= p − tol (``indx1``) and of the smallest y >= p + tol (``indx2``); the answer is the midpoint
     of their times, so a curve sitting exactly at 1 − p over an interval gives the interval's
     midpoint. If the last distinct value equals p, the midpoint with the last observed time is used.
-    NaN when the curve never reaches 1 − p.
+    NaN when the curve never reaches 1 − p. Ours because lifelines' median_survival_time_ has no
+    midpoint rule (it takes the first time S <= 0.5).
     """
     xs_all = np.concatenate(([0.0], np.asarray(x, dtype=float)))
     y_all = np.concatenate(([0.0], 1.0 - np.asarray(curve, dtype=float)))
@@ -259,7 +271,8 @@ def median_brookmeyer_crowley(
     Median: first time S(t) <= 0.5 (midpoint where S sits exactly at 0.5 over an interval). Interval
     (Brookmeyer & Crowley 1982): the times at which the pointwise band of ``conf_type`` crosses 0.5.
     R's ``print(fit)`` uses a slightly different rule in two edge cases (curve ending exactly at
-    0.5; a non-monotone upper limit); this function follows ``quantile.survfit``.
+    0.5; a non-monotone upper limit); this function follows ``quantile.survfit``. Ours because
+    lifelines' median_survival_times(confidence_interval_) crosses its log-log band, not R's log.
     """
     km = kaplan_meier(time, event, conf_level, conf_type)
     tab = km.table
@@ -291,7 +304,8 @@ def median_symmetric_spss(time: ArrayLike, event: ArrayLike, conf_level: float =
     Am Stat 2009;63(1)). The exact û/l̂ choice inside SPSS is not documented by IBM: this is
     the rule stated in those references. Thresholds are compared with R's tolerance (1.5e-8);
     the interval is not truncated at 0, as SPSS prints it. If û or l̂ does not exist the interval
-    is None and ``method`` says why; if the median is not reached everything is None.
+    is None and ``method`` says why; if the median is not reached everything is None. Ours:
+    lifelines has no symmetric median interval.
     """
     km = kaplan_meier(time, event, conf_level, "log")
     events_rows = km.table[km.table["n_event"] > 0]
@@ -344,7 +358,11 @@ def median_followup(time: ArrayLike, event: ArrayLike, conf_level: float = 0.95)
 
 
 def numbers_at_risk(time: ArrayLike, ticks: ArrayLike) -> np.ndarray:
-    """Patients still at risk at each tick (observed time >= tick), R's risk-set definition."""
+    """Patients still at risk at each tick (observed time >= tick), R's risk-set definition.
+
+    Ours because lifelines' add_at_risk_counts counts patients followed beyond the tick, which
+    differs from R when an event or censoring falls exactly on a tick.
+    """
     t = np.sort(np.asarray(time, dtype=float).ravel())
     if np.isnan(t).any():
         raise ValueError("time has missing values")
