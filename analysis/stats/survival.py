@@ -11,7 +11,7 @@ Inputs are ``time`` (months, float >= 0) and ``event`` (1 = progression or death
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -115,7 +115,8 @@ class KaplanMeier:
     """A Kaplan–Meier curve: one row per distinct observed time, as R's ``survfit`` object.
 
     ``std_err`` is the Greenwood standard error of S(t) on the survival scale (R's
-    ``summary(fit)$std.err``); ``lower``/``upper`` are pointwise limits with ``conf_type``.
+    ``summary(fit)$std.err``); ``lower``/``upper`` are pointwise limits with ``conf_type``;
+    ``fitter`` is lifelines' fitted KaplanMeierFitter behind the table.
     """
 
     table: pd.DataFrame
@@ -123,6 +124,7 @@ class KaplanMeier:
     conf_type: str
     n: int
     events: int
+    fitter: KaplanMeierFitter | None = field(default=None, repr=False, compare=False)
 
     def survival_at(self, times: ArrayLike) -> pd.DataFrame:
         """S(t) at given times, as R's ``summary(fit, times=..., extend=TRUE)``.
@@ -203,7 +205,8 @@ def kaplan_meier(
         },
         columns=KM_COLUMNS,
     )
-    return KaplanMeier(table, conf_level, conf_type, n=int(t.size), events=int(e.sum()))
+    return KaplanMeier(table, conf_level, conf_type, n=int(t.size), events=int(e.sum()),
+                       fitter=fitter)
 
 
 # ---------------------------------------------------------------------------------------------
