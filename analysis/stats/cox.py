@@ -197,23 +197,30 @@ def _fit(design: pd.DataFrame, columns: list[str], duration: str, event: str
     coefficient to minus infinity), the fit is the model's limit instead (`_limit_fit`).
     """
     fitter, messages = _lifelines_fit(design, columns, duration, event)
+    if fitter is not None:  # lifelines' test compares with its own first iterate, b = 0
+        null_log_likelihood = fitter.log_likelihood_ - fitter.log_likelihood_ratio_test().test_statistic / 2
+        return fitter, float(null_log_likelihood), messages
     null = _lifelines_fit(design, [], duration, event)[0]
     null_log_likelihood = null.log_likelihood_ if null is not None else np.nan
-    if fitter is None:
-        limit, limit_messages = _limit_fit(design, columns, duration, event)
-        if limit is not None:
-            return limit, null_log_likelihood, limit_messages
-    return fitter, null_log_likelihood, messages
+    limit, limit_messages = _limit_fit(design, columns, duration, event)
+    if limit is not None:
+        return limit, null_log_likelihood, limit_messages
+    return None, null_log_likelihood, messages
 
 
 def _lifelines_fit(design: pd.DataFrame, columns: list[str], duration: str, event: str
                    ) -> tuple[CoxPHFitter | None, list[str]]:
-    """One CoxPHFitter fit (FIT_OPTIONS) with its ConvergenceWarnings as messages; None on ConvergenceError."""
+    """One CoxPHFitter fit (FIT_OPTIONS) with its ConvergenceWarnings as messages; None on ConvergenceError.
+
+    Always lifelines' batch mode (sums per distinct time): its own choice took the row-by-row
+    loop for month-rounded times at N = 100,000, 1.9 s per fit instead of 0.24 s; same estimates.
+    """
     fitter = CoxPHFitter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         try:
-            fitter.fit(design[[*columns, duration, event]], duration, event, fit_options=FIT_OPTIONS)
+            fitter.fit(design[[*columns, duration, event]], duration, event, fit_options=FIT_OPTIONS,
+                       batch_mode=True)
         except ConvergenceError as error:
             first_line = str(error).strip().splitlines()[0]
             return None, [f"lifelines could not fit the Cox model ({first_line})"]
