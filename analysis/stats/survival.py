@@ -63,7 +63,7 @@ def z_value(conf_level: float) -> float:
 
 
 def chi_square_p(chisq: float, df: int) -> float:
-    """Upper tail of the chi-square distribution (scipy.special: no scipy.stats import needed)."""
+    """Upper tail of the chi-square distribution (R's pchisq(chisq, df, lower.tail = FALSE))."""
     return float(special.chdtrc(df, chisq))
 
 
