@@ -1,8 +1,8 @@
 """analysis.stats.cox against R's coxph (Efron) and cox.zph (transform = "km").
 
 Fixtures come from tests/reference/make_reference.R. Tolerances: hazard ratios, limits and
-p-values 1e-6 relative (observed agreement ~1e-13: the fit is iterated to a Newton step at
-rounding level, R with eps = 1e-11); model likelihood-ratio statistics, concordance and cox.zph
+p-values 1e-6 relative (lifelines' CoxPHFitter iterated with analysis.stats.cox.FIT_OPTIONS,
+far tighter than its defaults; R with eps = 1e-11); model likelihood-ratio statistics, concordance and cox.zph
 statistics 1e-6 relative; counts exact. Levels that R can only report as a diverging coefficient
 (no events in the level or in the reference) must come back as NaN with a warning.
 """
@@ -248,3 +248,17 @@ def test_low_events_per_variable_warns() -> None:
     assert result.selected == ["ecog", "tki_agent"]
     assert result.events_per_variable == pytest.approx(result.events / 3)
     assert any("events per parameter" in w for w in result.warnings)
+
+
+def test_level_without_events_gives_the_limit_of_the_fit() -> None:
+    """With a level's coefficient at minus infinity its patients leave every risk set: the other
+    estimates and the likelihood equal the model fitted without those patients."""
+    data = small_cohort()
+    with_level = cox_model(data, {"tki_agent": "pyrotinib", "ecog": "0"})
+    without = cox_model(data[data["tki_agent"] != "neratinib"], {"tki_agent": "pyrotinib", "ecog": "0"})
+    rows = ["lapatinib", "1"]
+    got = with_level.table.set_index("level").loc[rows, ["hr", "lower", "upper", "p"]]
+    expected = without.table.set_index("level").loc[rows, ["hr", "lower", "upper", "p"]]
+    np.testing.assert_allclose(got.to_numpy(float), expected.to_numpy(float), rtol=1e-9)
+    assert with_level.fit.log_likelihood_ == pytest.approx(without.fit.log_likelihood_, rel=1e-12)
+    assert with_level.lr_chisq > 0 and with_level.lr_df == 3  # as R: the diverging column counts

@@ -295,7 +295,8 @@ def test_fisher_p_is_r_fisher_test():
 
 
 def test_fisher_p_equals_scipy_on_many_tables():
-    """Small, lopsided, tied (symmetric margins) and large tables: SciPy's exact 2×2 test."""
+    """fisher_2x2 builds the table from responders and group sizes as SciPy's fisher_exact reads it:
+    small, lopsided, tied (symmetric margins) and large tables."""
     rng = np.random.default_rng(2026)
     tables = [(0, 0, 5, 7), (5, 7, 5, 7), (4, 4, 8, 8), (1, 9, 10, 10), (0, 12, 12, 12),
               (30, 6, 44, 22), (12_000, 11_800, 50_000, 50_000)]
@@ -476,7 +477,7 @@ def test_narrative_types_no_numbers():
 
 
 # ---------------------------------------------------------------------------------------------
-# Scale: the counting parts at N = 100,000 (the Cox fits are tested in test_cox and test_cox_fit)
+# Scale: the counting parts at N = 100,000 (the Cox fits are tested in test_cox)
 
 
 def test_counts_and_tests_scale_to_100k(ctx):

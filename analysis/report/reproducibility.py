@@ -166,7 +166,8 @@ def summary_facts(results: Mapping[str, Any]) -> SimpleNamespace:
 
 def study_facts(study: StudyData) -> SimpleNamespace:
     """Design facts of the data in use (centres, treatment window, cut-off, data source) and the
-    definitional constants the code applies, as Phrases for the summary and methods."""
+    definitional constants the code applies, and the versions of the libraries that compute the
+    statistics (as the software table lists them), as Phrases for the summary and methods."""
     from analysis.stats.cox import (
         EPV_MINIMUM,  # the events-per-parameter minimum flagged in the Cox table
     )
@@ -206,6 +207,8 @@ def study_facts(study: StudyData) -> SimpleNamespace:
         km_tail_rule=Phrase(KM_TAIL_RULE[0].lower() + KM_TAIL_RULE[1:].rstrip(".")),
         end_window_days=Phrase(_whole(END_OF_TREATMENT_WINDOW_DAYS)),
         epv_minimum=Phrase(_whole(EPV_MINIMUM)),
+        lifelines_version=Phrase(_package_version("lifelines")),
+        scipy_version=Phrase(_package_version("scipy")),
     )
 
 

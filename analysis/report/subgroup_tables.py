@@ -431,8 +431,7 @@ def response_subgroup_table(frame: pd.DataFrame, small_cell_threshold: int | Non
     notes = ["n (%) of the patients in each subgroup; not evaluable counts as non-response. ORR = "
              "CR + PR; CBR = CR + PR + SD lasting at least 24 weeks (RECIST 1.1).",
              "p: Fisher's exact test, two-sided, on the 2×2 table of subgroup by response "
-             "(hypergeometric probabilities, the same p as R's fisher.test and "
-             "scipy.stats.fisher_exact). Factors with more than two "
+             "(scipy.stats.fisher_exact, the same p as R's fisher.test). Factors with more than two "
              "levels are split in two (ECOG 0 vs ≥1, pyrotinib vs other TKI, capecitabine vs other "
              "partner) so that every test is this exact 2×2 test; SciPy's r×c Fisher test is a Monte "
              "Carlo / permutation approximation, not deterministic. — = no patient in the subgroup.",

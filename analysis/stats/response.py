@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from scipy.special import betaincinv
+from scipy.stats import binomtest
 
 from analysis.study.schema import RESPONSE_CODES
 
@@ -37,14 +37,14 @@ class Proportion:
 
 
 def exact_proportion(count: int, total: int, conf_level: float = 0.95) -> Proportion:
-    """Proportion with the Clopper–Pearson interval (R `binom.test`: beta quantiles, as `qbeta`)."""
+    """Proportion with the Clopper–Pearson interval: SciPy's ``binomtest(k, n).proportion_ci(method="exact")``,
+    the interval of R's ``binom.test``."""
     if total <= 0:
         raise ValueError("a proportion needs at least one patient")
     k, n = int(count), int(total)
-    alpha = (1 - conf_level) / 2
-    low = float(betaincinv(k, n - k + 1, alpha)) if k > 0 else 0.0
-    high = float(betaincinv(k + 1, n - k, 1 - alpha)) if k < n else 1.0
-    return Proportion(k, n, 100 * k / n, 100 * low, 100 * high, conf_level)
+    interval = binomtest(k, n).proportion_ci(confidence_level=conf_level, method="exact")
+    return Proportion(k, n, 100 * k / n, 100 * float(interval.low), 100 * float(interval.high),
+                      conf_level)
 
 
 def best_response_table(dataset: pd.DataFrame) -> pd.DataFrame:

@@ -3,8 +3,10 @@
 The proportional-hazards-free summary of a survival comparison (Royston & Parmar 2013): the
 mean PFS over the first ``tau`` months, and the difference between two groups with its 95% CI.
 Estimate and standard error are R survival's ``print(survfit(...), rmean = tau)`` (its
-``survmean``): the curve is extended flat to ``tau`` when follow-up ends earlier, and the
-variance is the Greenwood-type sum over event times of (area after t)² · d / (n (n − d)).
+``survmean``): the estimate is lifelines' ``restricted_mean_survival_time`` of the Kaplan–Meier
+fit (the curve extended flat to ``tau`` when follow-up ends earlier); the standard error is ours,
+the Greenwood-type sum over event times of (area after t)² · d / (n (n − d)), because lifelines'
+``return_variance`` gives the variance of min(T, tau) among patients, not of the estimate.
 tests/test_rmst.py checks both against R fixtures.
 """
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from lifelines.utils import restricted_mean_survival_time
 from numpy.typing import ArrayLike
 
 from .cox import level_labels, level_order
@@ -54,7 +57,8 @@ def restricted_mean(time: ArrayLike, event: ArrayLike, tau: float,
     t, e = survival_data(time, event)
     if t.size == 0:
         raise ValueError("no patients: RMST is not defined")
-    km = kaplan_meier(t, e).table
+    fit = kaplan_meier(t, e)
+    km = fit.table
     keep = km["time"].to_numpy() <= tau
     times = np.append(km["time"].to_numpy()[keep], tau)
     survival = km["survival"].to_numpy()[keep]
@@ -66,7 +70,7 @@ def restricted_mean(time: ArrayLike, event: ArrayLike, tau: float,
     heights = np.concatenate(([1.0], survival))
     rectangles = np.diff(np.concatenate(([0.0], times))) * heights
     area_after = np.cumsum(rectangles[::-1])[::-1][1:]  # area after each observed time, to tau
-    estimate = float(rectangles.sum())
+    estimate = float(restricted_mean_survival_time(fit.fitter, t=float(tau)))
     se = float(np.sqrt(np.sum(area_after ** 2 * hazard_term)))
     z = z_value(conf_level)
     return RestrictedMean(tau=float(tau), estimate=estimate, se=se, lower=estimate - z * se,

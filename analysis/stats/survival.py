@@ -1,18 +1,24 @@
 """Kaplan–Meier curves, median survival with its intervals, landmark rates, follow-up, log-rank.
 
 R's survival package (3.x) is the reference: every function here reproduces the corresponding
-R output (``survfit``, ``quantile.survfit``, ``summary.survfit``, ``survdiff``) to 1e-6 or better;
+R output (``survfit``, ``quantile.survfit``, ``summary.survfit``, ``survdiff``) to 1e-6 or better.
+lifelines computes the Kaplan–Meier estimate with its event table and the log-rank test; this
+module keeps only what lifelines lacks (R's log band, the Brookmeyer–Crowley median interval and
+midpoint rule, the SPSS interval, numbers at risk at ticks), each docstring saying so;
 tests/test_survival.py checks this against fixtures written by tests/reference/make_reference.R.
 Inputs are ``time`` (months, float >= 0) and ``event`` (1 = progression or death, 0 = censored).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from lifelines import KaplanMeierFitter
+from lifelines.statistics import multivariate_logrank_test
+from lifelines.utils import group_survival_table_from_events
 from numpy.typing import ArrayLike
 from scipy import special
 
@@ -57,7 +63,7 @@ def z_value(conf_level: float) -> float:
 
 
 def chi_square_p(chisq: float, df: int) -> float:
-    """Upper tail of the chi-square distribution (scipy.special: no scipy.stats import needed)."""
+    """Upper tail of the chi-square distribution (R's pchisq(chisq, df, lower.tail = FALSE))."""
     return float(special.chdtrc(df, chisq))
 
 
@@ -70,6 +76,9 @@ def pointwise_band(
     survival: np.ndarray, se_log: np.ndarray, conf_level: float, conf_type: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise confidence limits of S(t) from the Greenwood SE of log S(t), as R's survfit_confint.
+
+    Ours because lifelines' KaplanMeierFitter offers only the log-log band (its issue 424), not
+    R's default "log" nor "plain".
 
     log: S·exp(±z·se); log-log: S^exp(±z·se/log S); plain: S ± z·se·S, clipped to [0, 1].
     Limits are NaN where R gives NA (S = 0 for log and plain; S = 0 or 1 for log-log).
@@ -106,7 +115,8 @@ class KaplanMeier:
     """A Kaplan–Meier curve: one row per distinct observed time, as R's ``survfit`` object.
 
     ``std_err`` is the Greenwood standard error of S(t) on the survival scale (R's
-    ``summary(fit)$std.err``); ``lower``/``upper`` are pointwise limits with ``conf_type``.
+    ``summary(fit)$std.err``); ``lower``/``upper`` are pointwise limits with ``conf_type``;
+    ``fitter`` is lifelines' fitted KaplanMeierFitter behind the table.
     """
 
     table: pd.DataFrame
@@ -114,6 +124,7 @@ class KaplanMeier:
     conf_type: str
     n: int
     events: int
+    fitter: KaplanMeierFitter | None = field(default=None, repr=False, compare=False)
 
     def survival_at(self, times: ArrayLike) -> pd.DataFrame:
         """S(t) at given times, as R's ``summary(fit, times=..., extend=TRUE)``.
@@ -164,14 +175,18 @@ def kaplan_meier(
 ) -> KaplanMeier:
     """Kaplan–Meier estimate with Greenwood variance and a pointwise band, equal to R's ``survfit``.
 
-    conf_type is "log" (R default), "log-log" (SAS default) or "plain".
+    The estimate and its event table (numbers at risk, events, censored) are lifelines'
+    ``KaplanMeierFitter``. The band is ours: lifelines offers only log-log limits, while R's
+    default is "log"; conf_type is "log" (R default), "log-log" (SAS default) or "plain", from
+    the Greenwood variance of the same event table.
     """
     t, e = survival_data(time, event)
-    times, which_time = np.unique(t, return_inverse=True)
-    n_event = np.bincount(which_time, weights=e, minlength=times.size)
-    n_total = np.bincount(which_time, minlength=times.size).astype(float)
-    n_risk = t.size - np.concatenate(([0.0], np.cumsum(n_total)[:-1]))
-    survival = np.cumprod(1.0 - n_event / n_risk)
+    fitter = KaplanMeierFitter().fit(t, e)
+    events = fitter.event_table
+    events = events[events["removed"] > 0]  # lifelines adds a row at time 0 without patients
+    n_risk = events["at_risk"].to_numpy(float)
+    n_event = events["observed"].to_numpy(float)
+    survival = fitter.survival_function_.iloc[:, 0].reindex(events.index).to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         # Greenwood on the log scale; infinite once everyone left has had the event (as R).
         se_log = np.sqrt(np.cumsum(n_event / (n_risk * (n_risk - n_event))))
@@ -179,10 +194,10 @@ def kaplan_meier(
     lower, upper = pointwise_band(survival, se_log, conf_level, conf_type)
     table = pd.DataFrame(
         {
-            "time": times,
+            "time": events.index.to_numpy(float),
             "n_risk": n_risk.astype(int),
             "n_event": n_event.astype(int),
-            "n_censor": (n_total - n_event).astype(int),
+            "n_censor": events["censored"].to_numpy().astype(int),
             "survival": survival,
             "std_err": std_err,
             "lower": lower,
@@ -190,7 +205,8 @@ def kaplan_meier(
         },
         columns=KM_COLUMNS,
     )
-    return KaplanMeier(table, conf_level, conf_type, n=int(t.size), events=int(e.sum()))
+    return KaplanMeier(table, conf_level, conf_type, n=int(t.size), events=int(e.sum()),
+                       fitter=fitter)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,7 +236,8 @@ def r_quantile_time(x: np.ndarray, curve: np.ndarray, p: float = 0.5, tol: float
     y >= p − tol (``indx1``) and of the smallest y >= p + tol (``indx2``); the answer is the midpoint
     of their times, so a curve sitting exactly at 1 − p over an interval gives the interval's
     midpoint. If the last distinct value equals p, the midpoint with the last observed time is used.
-    NaN when the curve never reaches 1 − p.
+    NaN when the curve never reaches 1 − p. Ours because lifelines' median_survival_time_ has no
+    midpoint rule (it takes the first time S <= 0.5).
     """
     xs_all = np.concatenate(([0.0], np.asarray(x, dtype=float)))
     y_all = np.concatenate(([0.0], 1.0 - np.asarray(curve, dtype=float)))
@@ -257,7 +274,8 @@ def median_brookmeyer_crowley(
     Median: first time S(t) <= 0.5 (midpoint where S sits exactly at 0.5 over an interval). Interval
     (Brookmeyer & Crowley 1982): the times at which the pointwise band of ``conf_type`` crosses 0.5.
     R's ``print(fit)`` uses a slightly different rule in two edge cases (curve ending exactly at
-    0.5; a non-monotone upper limit); this function follows ``quantile.survfit``.
+    0.5; a non-monotone upper limit); this function follows ``quantile.survfit``. Ours because
+    lifelines' median_survival_times(confidence_interval_) crosses its log-log band, not R's log.
     """
     km = kaplan_meier(time, event, conf_level, conf_type)
     tab = km.table
@@ -289,7 +307,8 @@ def median_symmetric_spss(time: ArrayLike, event: ArrayLike, conf_level: float =
     Am Stat 2009;63(1)). The exact û/l̂ choice inside SPSS is not documented by IBM: this is
     the rule stated in those references. Thresholds are compared with R's tolerance (1.5e-8);
     the interval is not truncated at 0, as SPSS prints it. If û or l̂ does not exist the interval
-    is None and ``method`` says why; if the median is not reached everything is None.
+    is None and ``method`` says why; if the median is not reached everything is None. Ours:
+    lifelines has no symmetric median interval.
     """
     km = kaplan_meier(time, event, conf_level, "log")
     events_rows = km.table[km.table["n_event"] > 0]
@@ -342,7 +361,11 @@ def median_followup(time: ArrayLike, event: ArrayLike, conf_level: float = 0.95)
 
 
 def numbers_at_risk(time: ArrayLike, ticks: ArrayLike) -> np.ndarray:
-    """Patients still at risk at each tick (observed time >= tick), R's risk-set definition."""
+    """Patients still at risk at each tick (observed time >= tick), R's risk-set definition.
+
+    Ours because lifelines' add_at_risk_counts counts patients followed beyond the tick, which
+    differs from R when an event or censoring falls exactly on a tick.
+    """
     t = np.sort(np.asarray(time, dtype=float).ravel())
     if np.isnan(t).any():
         raise ValueError("time has missing values")
@@ -368,6 +391,11 @@ class LogRank:
 def logrank_test(time: ArrayLike, event: ArrayLike, group: ArrayLike) -> LogRank:
     """Log-rank (Mantel–Haenszel) test for any number of groups, equal to R's ``survdiff(... ~ group)``.
 
+    The statistic is lifelines' ``multivariate_logrank_test`` (for two groups the same as its
+    ``logrank_test``). Groups whose patients all leave before the first event contribute no
+    information; R drops them from the degrees of freedom, lifelines does not, so they are left
+    out of lifelines' test here. lifelines' result carries no observed/expected events per
+    group, which survdiff prints: they come from lifelines' ``group_survival_table_from_events``.
     Patients with a missing group are excluded and counted in ``excluded`` (R's na.omit).
     """
     t, e = survival_data(time, event)
@@ -375,34 +403,17 @@ def logrank_test(time: ArrayLike, event: ArrayLike, group: ArrayLike) -> LogRank
     if groups.size != t.size:
         raise ValueError("group and time differ in length")
     present = groups.notna().to_numpy()
-    t, e, groups = t[present], e[present], groups[present]
+    t, e, groups = t[present], e[present], groups[present].reset_index(drop=True)
     codes, labels = pd.factorize(groups, sort=True)  # np.unique's sorted labels, by hashing
-
-    event_times = np.unique(t[e == 1])
-    at_risk = np.column_stack(  # event times x groups: observed time >= event time
-        [numbers_at_risk(t[codes == g], event_times) for g in range(labels.size)]
-    ).astype(float)
-    deaths = np.zeros_like(at_risk)
-    is_event = e == 1
-    np.add.at(deaths, (np.searchsorted(event_times, t[is_event]), codes[is_event]), 1.0)
-
-    n = at_risk.sum(axis=1)
-    d = deaths.sum(axis=1)
-    expected = (d / n) @ at_risk
-    observed = deaths.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        weight = np.where(n > 1, d * (n - d) / (n * (n - 1)), 0.0)
-    variance = np.diag(weight @ at_risk) - (at_risk * (weight / n)[:, None]).T @ at_risk
+    observed, expected = _observed_and_expected(t, e, codes, labels.size)
 
     informative = expected > 0
     df = int(informative.sum()) - 1
-    if df < 1:
-        chisq = 0.0
-    else:
-        difference = (observed - expected)[informative][1:]
-        v = variance[np.ix_(informative, informative)][1:, 1:]
-        chisq = float(difference @ np.linalg.solve(v, difference))
-    p = chi_square_p(chisq, df) if df >= 1 else np.nan
+    chisq, p = 0.0, np.nan
+    if df >= 1:
+        keep = informative[codes]
+        result = multivariate_logrank_test(t[keep], codes[keep], e[keep])
+        chisq, p = float(result.test_statistic), float(result.p_value)
     return LogRank(
         chisq=chisq,
         df=df,
@@ -411,3 +422,18 @@ def logrank_test(time: ArrayLike, event: ArrayLike, group: ArrayLike) -> LogRank
         expected={label: float(x) for label, x in zip(labels, expected)},
         excluded=int((~present).sum()),
     )
+
+
+def _observed_and_expected(
+    t: np.ndarray, e: np.ndarray, codes: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Observed and expected events per group (survdiff's O and E), from lifelines' group tables."""
+    _, removed, deaths, _ = group_survival_table_from_events(codes, t, e)
+    removed = removed.reindex(columns=[f"removed:{g}" for g in range(n_groups)], fill_value=0)
+    deaths = deaths.reindex(columns=[f"observed:{g}" for g in range(n_groups)], fill_value=0)
+    removed_before = removed.cumsum().shift(1, fill_value=0).to_numpy(float)
+    at_risk = removed.sum().to_numpy(float) - removed_before  # times x groups
+    d = deaths.to_numpy(float).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(d > 0, d / at_risk.sum(axis=1), 0.0)
+    return deaths.to_numpy(float).sum(axis=0), share @ at_risk
