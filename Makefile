@@ -22,7 +22,8 @@ quarto: $(STAMP)
 
 # The suite on every core (pytest-xdist); a test file stays on one worker, so the chapters it
 # executes once are shared by its tests.
-test: setup tools
+test: setup
+	@$(MAKE) --no-print-directory tools
 	$(PY) -m pytest -n auto --dist loadfile
 
 # poppler's pdftotext (word boxes of exported figure PDFs): Debian's poppler-utils, installed when
