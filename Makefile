@@ -35,9 +35,9 @@ tools:
 
 # The main job: validate (stops on any data problem), export the supplement, then render the
 # book with Quarto >= 1.9 (its pre-render step validates again and guards _freeze/; `quarto-path`
-# finds one or tries once to install it into .venv; `render` runs it with the chapter kernels
-# forked from one process that imported the libraries once), or, without, execute every chapter
-# headless and say what to install.
+# finds one or tries once to install it into .venv; `render` runs `quarto render` with the
+# project's Python and data folder), or, without, execute every chapter headless and say what
+# to install.
 report: setup
 	$(PY) -m analysis validate $(DATA)
 	$(PY) -m analysis export $(DATA) --out supplement
@@ -59,13 +59,16 @@ check-render: report
 		exit 2; \
 	fi
 
-# Rerun one section: make section NAME=efficacy
+# Rerun one section: make section NAME=efficacy renders that chapter as its HTML page
+# (_book/NN-name.html; TO=typst or TO=docx renders the whole book in that format, the other
+# chapters from _freeze/).
+TO ?= html
 section: setup
 	@test -n "$(NAME)" || (echo "usage: make section NAME=cohort|efficacy|subgroups|safety" && exit 2)
 	$(PY) -m analysis validate $(DATA)
 	@if Q="$$($(PY) -m analysis quarto-path)"; then \
 		$(PY) -m analysis render --quarto "$$Q" --data-dir $(DATA) \
-			"$$($(PY) -m analysis section-path $(NAME))"; \
+			"$$($(PY) -m analysis section-path $(NAME))" -- --to $(TO); \
 	else \
 		$(PY) -m analysis sections $(NAME) --data-dir $(DATA) --out _build/sections; \
 	fi

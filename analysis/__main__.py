@@ -118,55 +118,20 @@ def _dictionary(args: argparse.Namespace) -> int:
 
 
 def _sections(args: argparse.Namespace) -> int:
-    # First of all, the fork server: it imports the chapters' libraries while this command
-    # imports its own and validates the data (analysis.book.fork_server).
-    from analysis.book import fork_server
-
-    forks = None if args.fresh_kernels else fork_server.start(args.data_dir)
-    try:
-        return _run_sections(args, forks)
-    finally:
-        if forks is not None:
-            forks.close()  # also when the data are refused before any chapter has run
-
-
-def _run_sections(args: argparse.Namespace, forks) -> int:
-    from analysis.book.execute import (
-        book_chapters,
-        execute_sections,
-        find_section,
-        write_executed,
-    )
-    from analysis.book.kernels import StartGate
+    from analysis.book.execute import book_chapters, execute_sections, find_section, write_executed
 
     chosen = [find_section(name) for name in args.names] if args.names else book_chapters()
     jobs = args.jobs if args.jobs else min(os.cpu_count() or 1, len(chosen))
-    # The kernels start now and start up while the data are validated (or the render's cache is
-    # loaded); no chapter runs a cell before that is done, and a data problem stops them all.
-    gate = StartGate(jobs)
-
-    def write(done) -> list[Path]:  # in the chapter's own thread, as soon as it is done
-        return write_executed(done.notebook, Path(args.out), done.section.script.stem)
-
-    # fork=False: the server, if any, was started above (none with --fresh-kernels).
-    runs = execute_sections(chosen, data_dir=args.data_dir, jobs=jobs, gate=gate,
-                            fork=False, forks=forks, finish=write)
-    try:
-        warnings = _already_prepared(args.data_dir)
-        if warnings is None:
-            _load_once_per_render(args.data_dir)
-        for note in warnings or []:
-            print(f"warning: {note}", file=sys.stderr)
-    except BaseException as problem:
-        gate.fail(f"the data could not be prepared: {problem.__class__.__name__}")
-        raise
-    gate.open()
-    for done in runs:
-        files = done.finished
-        t = done.timings
-        started = (f" (kernel ready after {t['kernel_ready']:.1f} s, first cell {t['first_cell']:.1f} s; "
-                   f"held {t['held']:.1f} s for the data or a free slot)" if t else "")
-        print(f"executed {done.section.script.name} in {done.seconds:.1f} s{started}: "
+    # The data are validated (or the render's cache of them is current) before any chapter runs:
+    # a data problem stops the command with its list of problems, before any kernel starts.
+    warnings = _already_prepared(args.data_dir)
+    if warnings is None:
+        _load_once_per_render(args.data_dir)
+    for note in warnings or []:
+        print(f"warning: {note}", file=sys.stderr)
+    for done in execute_sections(chosen, data_dir=args.data_dir, jobs=jobs):
+        files = write_executed(done.notebook, Path(args.out), done.section.script.stem)
+        print(f"executed {done.section.script.name} in {done.seconds:.1f} s: "
               + ", ".join(str(f) for f in files), flush=True)
     return 0
 
@@ -338,8 +303,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="_build/sections", help="folder for executed .ipynb and .html")
     p.add_argument("--jobs", type=int, default=None, help="sections run at once, each in its own "
                    "kernel (default: one per CPU core)")
-    p.add_argument("--fresh-kernels", action="store_true", help="start every kernel from nothing "
-                   "instead of forking it from a process that has imported the libraries once")
     p.set_defaults(run=_sections)
 
     p = sub.add_parser("export", help="write every table and figure for a manuscript supplement")
@@ -364,8 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, help="time limit of the install in seconds")
     p.add_argument("--venv", help="virtual environment to install into (default: the one running this)")
     p.set_defaults(run=_quarto_path)
-    p = sub.add_parser("render", help="`quarto render` with the chapter kernels forked from one process that "
-                       "imported the libraries once (what make report runs)")
+    p = sub.add_parser("render", help="`quarto render` with the project's Python and data folder "
+                       "(what make report runs)")
     p.add_argument("--quarto", required=True, help="the Quarto to run (make report passes `quarto-path`'s)")
     p.add_argument("--data-dir", help=data_help)
     p.add_argument("quarto_arguments", nargs=argparse.REMAINDER,

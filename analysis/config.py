@@ -44,6 +44,15 @@ def origin_note(path: Path) -> str:
     return ""
 
 
+def environment_with_data_dir(data_dir: str | Path | None) -> dict[str, str]:
+    """This process's environment with $TKI_DATA_DIR set to `data_dir` (absolute) when given: what
+    a chapter's kernel or `quarto render` is started with. os.environ itself is left as it is."""
+    env = dict(os.environ)
+    if data_dir is not None:
+        env[DATA_DIR_VARIABLE] = str(Path(data_dir).resolve())
+    return env
+
+
 def write_json_atomically(path: Path, data: object, **options: object) -> None:
     """Write `data` as JSON (json.dump `options`) to `path`, a file of the render's state under
     _build/, through a temporary file and a rename: a reader sees the old file or the new one,

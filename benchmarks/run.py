@@ -9,20 +9,17 @@ When `Rscript` is on the PATH it also runs benchmarks/results.R (R doing the wor
 `results --json` with readr and survival), checks that its output equals ours, then times
 both alternately and prints the medians and the Python/R ratio per N.
 
-The four sections run `--repeats` times, alternately with kernels forked from the fork server
-(the default of `sections`) and with `--fresh-kernels`.
+The four sections run `--repeats` times in one `sections` command (each chapter in a fresh
+kernel of its own, two at a time on two cores); the median is shown.
 
-`--book` adds, at the smallest N, the kernel work of a whole-book render: every chapter that
-runs code, once per output format (HTML, Typst, Word: 27 kernels, one after another), started
-as Quarto starts them by benchmarks/quarto_stand_in.py (no Pandoc or Typst): once as a plain
-`quarto render` (fresh kernels) and once through `python -m analysis render`, as `make report`
-renders (kernels forked from the fork server). With `quarto` on the PATH it also times
-`make report`'s render with Quarto itself. The last table checks issue 12's targets against
-what was measured.
+`--book` adds, at the smallest N and with Quarto (`quarto-path`), the renders a user runs: the
+whole book in three formats as `make report` renders it (`_freeze/` cleared first, so every
+chapter executes), and one section as `make section NAME=subgroups` renders it (its HTML page).
+The last table checks issue 21's guards against what was measured.
 
     .venv/bin/python benchmarks/run.py              # N = 66, 1,000, 10,000, 100,000
     .venv/bin/python benchmarks/run.py --n 66 1000  # a quick run
-    .venv/bin/python benchmarks/run.py --n 66 100000 --book   # every target of issue 12
+    .venv/bin/python benchmarks/run.py --n 66 100000 --book   # every guard of issue 21
 """
 
 from __future__ import annotations
@@ -41,12 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ("cohort", "efficacy", "subgroups", "safety")
-SECTION_LINE = (r"executed (\S+?)\.(?:py|qmd) in ([0-9.]+) s \(kernel ready after ([0-9.]+) s, "
-                r"first cell ([0-9.]+) s[;)]")
-#: Quarto's `quarto` is a bash script that runs the program; this one runs the stand-in.
-STAND_IN = ROOT / "benchmarks" / "quarto-stand-in.sh"
-STAND_IN_LINE = (r"stand-in: (\S+) (\w+): Python ready after ([0-9.]+) s; kernel ready after ([0-9.]+) s, "
-                 r"libraries imported at ([0-9.]+) s, done after [0-9.]+ s \((forked|fresh)\)")
+SECTION_LINE = r"executed (\S+?)\.(?:py|qmd) in ([0-9.]+) s: "
 R_SCRIPT = ROOT / "benchmarks" / "results.R"
 #: Relative tolerance of the Python/R agreement check (the outputs agree to ~1e-12 in practice).
 R_AGREEMENT = 1e-9
@@ -72,16 +64,14 @@ def run_process(command: list[str], env: dict[str, str] | None = None) -> tuple[
         return elapsed, usage.ru_maxrss / 1024, out.read().decode()
 
 
-def section_timings(output: str) -> list[tuple[str, float, float, float]]:
-    """(chapter, start to end, kernel ready, first cell) of each chapter a `sections` run printed."""
-    return [(name, float(total), float(ready), float(first))
-            for name, total, ready, first in re.findall(SECTION_LINE, output)]
+def section_timings(output: str) -> list[tuple[str, float]]:
+    """(chapter, start to end) of each chapter a `sections` run printed."""
+    return [(name, float(total)) for name, total in re.findall(SECTION_LINE, output)]
 
 
 def benchmark(n: int, workdir: Path, measured: dict, repeats: int = 1) -> list[tuple[str, float | str, float]]:
-    """Each step at one N; the four sections run in one command, each chapter in a kernel of its
-    own, `repeats` times alternately with kernels forked from the fork server (the default) and
-    started from nothing (`--fresh-kernels`); medians are shown."""
+    """Each step at one N; the four sections run in one command, each chapter in a fresh kernel
+    of its own, `repeats` times; medians are shown."""
     data = workdir / f"n{n}"
     rows = []
     for step, args in (("simulate", ["simulate", "--n", str(n), "--out", str(data)]),
@@ -91,34 +81,17 @@ def benchmark(n: int, workdir: Path, measured: dict, repeats: int = 1) -> list[t
         seconds, mib, _ = run(args)
         rows.append((step, seconds, mib))
     command = ["sections", *SECTIONS, "--data-dir", str(data), "--out", str(workdir / "out")]
-    runs: dict[str, list[tuple[float, float, str]]] = {"forked": [], "fresh": []}
-    for _ in range(repeats):
-        runs["forked"].append(run(command))
-        runs["fresh"].append(run([*command, "--fresh-kernels"]))
-    for kind in ("forked", "fresh"):
-        seconds = statistics.median(s for s, _, _ in runs[kind])
-        mib = max(m for _, m, _ in runs[kind])
-        timings = [t for _, _, output in runs[kind] for t in section_timings(output)]
-        for name in SECTIONS:
-            ready = [r for section, _, r, _ in timings if section.endswith(name)]
-            first = [f for section, _, _, f in timings if section.endswith(name)]
-            total = [t for section, t, _, _ in timings if section.endswith(name)]
-            rows.append((f"section {name}, {kind} kernels: kernel ready / first cell / start to end",
-                         f"{_span(ready)} / {_span(first)} / {_span(total)}", float("nan")))
-        every = ", ".join(f"{s:.1f}" for s, _, _ in runs[kind])
-        rows.append((f"all four sections, {kind} kernels (one command, validation included; "
-                     f"median of {every})", seconds, mib))
-        if kind == "forked":
-            measured.setdefault("sections", {})[n] = seconds
-            measured.setdefault("kernel_ready", []).extend(r for _, _, r, _ in timings)
-        else:
-            measured.setdefault("sections_fresh", {})[n] = seconds
+    runs = [run(command) for _ in range(repeats)]
+    timings = [t for _, _, output in runs for t in section_timings(output)]
+    for name in SECTIONS:
+        rows.append((f"section {name}: start to end",
+                     _span([total for section, total in timings if section.endswith(name)]), float("nan")))
+    seconds = statistics.median(s for s, _, _ in runs)
+    every = ", ".join(f"{s:.1f}" for s, _, _ in runs)
+    rows.append((f"all four sections (one command, validation included; median of {every})",
+                 seconds, max(m for _, m, _ in runs)))
+    measured.setdefault("sections", {})[n] = seconds
     return rows
-
-
-def _range(values: list[float]) -> str:
-    """'0.54–0.63': the smallest and largest of `values`, to the hundredth."""
-    return f"{min(values):.2f}–{max(values):.2f}"
 
 
 def _span(values: list[float]) -> str:
@@ -127,41 +100,27 @@ def _span(values: list[float]) -> str:
     return f"{low:.1f}" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f}–{high:.1f}"
 
 
-def stand_in_timings(output: str) -> list[tuple[str, float, float, float, bool]]:
-    """(chapter and format, its Python ready, kernel ready, libraries imported, forked) of each
-    line the stand-in printed."""
-    return [(f"{name} {fmt}", float(python), float(ready), float(imported), how == "forked")
-            for name, fmt, python, ready, imported, how in re.findall(STAND_IN_LINE, output)]
+def find_quarto() -> str | None:
+    """The Quarto `make report` would use (`quarto-path`), or None."""
+    found = subprocess.run([sys.executable, "-m", "analysis", "quarto-path"], cwd=ROOT,
+                           capture_output=True, text=True)
+    return found.stdout.strip() if found.returncode == 0 and found.stdout.strip() else None
 
 
 def book_benchmark(n: int, workdir: Path, measured: dict) -> list[tuple[str, float | str, float]]:
-    """The kernels of a whole-book render (every code chapter, once per format, one after another),
-    started as Quarto starts them (benchmarks/quarto_stand_in.py, no Pandoc or Typst): by a plain
-    `quarto render`, and by `make report`'s `render`, which forks them from the fork server."""
+    """The renders a user runs, with Quarto: the whole book in three formats with every chapter
+    executed (`_freeze/` cleared, as after a change of data or code), and one section's HTML page
+    (`make section NAME=subgroups`: validate, then render that chapter)."""
+    quarto = find_quarto()
+    if quarto is None:
+        return [("renders with Quarto: no Quarto found (`quarto-path`), not measured", "–", float("nan"))]
     data = str(workdir / f"n{n}")
-    plain_env = {"TKI_DATA_DIR": data, "QUARTO_PYTHON": sys.executable,
-                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    rows = []
-    for kind, command, env in (
-            ("plain `quarto render`: fresh kernels", [str(STAND_IN), "render"], plain_env),
-            ("`make report` (`render`): forked kernels",
-             [sys.executable, "-m", "analysis", "render", "--quarto", str(STAND_IN), "--data-dir", data], None)):
-        seconds, mib, output = run_process(command, env)
-        timings = stand_in_timings(output)
-        python, ready, imported = ([t[i] for t in timings] for i in (1, 2, 3))
-        forked = sum(t[4] for t in timings)
-        rows.append(((f"book kernels, {kind}: {len(timings)} chapter runs ({forked} forked); kernel "
-                      f"ready {_range(ready)} s and libraries imported {_range(imported)} s after its "
-                      f"start; Quarto's Python per chapter {_range(python)} s before it"), seconds, mib))
-        key = "book_forked" if "forked" in kind else "book_fresh"
-        measured[key] = {"seconds": seconds, "imported": imported, "python": sum(python),
-                         "runs": len(timings), "forked": forked}
-    quarto = shutil.which("quarto")
-    if quarto:
-        seconds, mib, _ = run(["render", "--quarto", quarto, "--data-dir", data])
-        rows.append(("`make report`'s render with Quarto (whole book, all formats)", seconds, mib))
-        measured["quarto_render"] = seconds
-    return rows
+    shutil.rmtree(ROOT / "_freeze", ignore_errors=True)
+    book = run(["render", "--quarto", quarto, "--data-dir", data])
+    section = run_process(["make", "--no-print-directory", "section", "NAME=subgroups", f"DATA={data}"])
+    measured["book"], measured["section"] = book[0], section[0]
+    return [("whole book, three formats, every chapter executed (`make report`'s render)", *book[:2]),
+            ("one section, `make section NAME=subgroups` (validate, render its HTML page)", *section[:2])]
 
 
 def assert_same_results(python: dict, r: dict, path: str = "") -> None:
@@ -198,41 +157,25 @@ def compare_with_r(data: Path, repeats: int) -> tuple[tuple[float, float], tuple
                  for runs in (python_runs, r_runs))
 
 
+#: Issue 21's guards (2-core machine): whole-book render and one section in seconds; `results
+#: --json` at N = 100,000 in seconds and MiB.
+BOOK_LIMIT_S, SECTION_LIMIT_S, RESULTS_LIMIT_S, RESULTS_LIMIT_MIB = 150.0, 15.0, 10.0, 1024.0
+
+
 def targets(measured: dict, comparisons: list) -> list[tuple[str, str, str]]:
-    """Issue 12's targets, each with what was measured here and whether it is met."""
+    """Issue 21's guards, each with what was measured here and whether it holds."""
     rows = []
-    ratios = {n: (py[0] / r[0], py[1]) for n, py, r in comparisons}
-    for n, limit in ((66, 0.8), (100_000, 0.5)):
-        if n in ratios:
-            rows.append((f"`results` at most {limit} × R at N = {n:,}", f"{ratios[n][0]:.2f} × R",
-                         "yes" if ratios[n][0] <= limit else "no"))
-    if 100_000 in ratios:
-        mib = ratios[100_000][1]
-        rows.append(("`results` peak memory under 500 MiB at N = 100,000", f"{mib:.0f} MiB",
-                     "yes" if mib < 500 else "no"))
-    for n, limit in ((66, 10.0), (100_000, 30.0)):
-        if n in measured.get("sections", {}):
-            seconds = measured["sections"][n]
-            fresh = measured.get("sections_fresh", {}).get(n)
-            also = f" (fresh kernels: {fresh:.1f} s)" if fresh else ""
-            rows.append((f"four sections under {limit:.0f} s at N = {n:,}", f"{seconds:.1f} s{also}",
-                         "yes" if seconds < limit else "no"))
-    if measured.get("kernel_ready"):  # not a target: `sections` starts its server with the command
-        ready = measured["kernel_ready"]
-        rows.append(("(for comparison) four sections, forked: kernel ready, the first ones waiting "
-                     "for the server's imports", f"{_range(ready)} s", "–"))
-    for key, how in (("book_forked", "`make report`, forked"), ("book_fresh", "plain `quarto render`")):
-        if key in measured:
-            book = measured[key]
-            imported = book["imported"]
-            rows.append((f"whole book at N = 66, {how}: each kernel starts work (libraries "
-                         "imported) within 1.5 s",
-                         (f"{_range(imported)} s over {book['runs']} chapter runs ({book['forked']} "
-                          f"forked); total {book['seconds']:.1f} s, of which Quarto's Python "
-                          f"{book['python']:.1f} s"), "yes" if max(imported) <= 1.5 else "no"))
-    if "quarto_render" in measured:
-        rows.append(("whole-book render at N = 66 with Quarto: total stated",
-                     f"{measured['quarto_render']:.1f} s", "–"))
+    for n, (py_s, py_mib), (r_s, _) in comparisons:
+        if n == 100_000:
+            rows.append((f"`results --json` at N = 100,000 under {RESULTS_LIMIT_S:.0f} s and 1 GiB",
+                         f"{py_s:.2f} s, {py_mib:.0f} MiB (R: {r_s:.2f} s)",
+                         "yes" if py_s < RESULTS_LIMIT_S and py_mib < RESULTS_LIMIT_MIB else "no"))
+    if "book" in measured:
+        rows.append((f"whole three-format render at N = 66 under {BOOK_LIMIT_S:.0f} s",
+                     f"{measured['book']:.1f} s", "yes" if measured["book"] < BOOK_LIMIT_S else "no"))
+    if "section" in measured:
+        rows.append((f"`make section NAME=subgroups` under {SECTION_LIMIT_S:.0f} s",
+                     f"{measured['section']:.1f} s", "yes" if measured["section"] < SECTION_LIMIT_S else "no"))
     return rows
 
 
@@ -243,8 +186,8 @@ def main() -> None:
                         help="alternating runs of `results` and R per N (medians are shown)")
     parser.add_argument("--r-only", action="store_true", help="only the comparison with R")
     parser.add_argument("--book", action="store_true",
-                        help="also the kernels of a whole-book render at the smallest N (and "
-                             "`quarto render` when Quarto is on the PATH)")
+                        help="also the whole-book render and `make section` with Quarto, at "
+                             "the smallest N")
     args = parser.parse_args()
     with_r = shutil.which("Rscript") is not None
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
@@ -277,7 +220,7 @@ def main() -> None:
             print(f"| {n:,} | {py_s:.2f} | {r_s:.2f} | {py_s / r_s:.2f} | {py_mib:.0f} | {r_mib:.0f} |")
     rows = targets(measured, comparisons)
     if rows:
-        print("\nIssue 12's targets on this machine\n")
+        print("\nIssue 21's guards on this machine\n")
         print("| target | measured | met |")
         print("|---|---|---|")
         for target, value, met in rows:

@@ -225,7 +225,7 @@ def test_makefile_renders_with_the_quarto_found_and_tests_never_install():
     for target in ("report", "section"):
         recipe = _recipe(makefile, target)
         assert 'Q="$$($(PY) -m analysis quarto-path)"' in recipe, target
-        # Quarto runs under `render`, which forks its chapter kernels (tests/test_render.py).
+        # Quarto runs under `render`, with the project's Python and data (tests/test_render.py).
         assert '-m analysis render --quarto "$$Q" --data-dir $(DATA)' in recipe, target
         assert "command -v quarto" not in recipe, target
     assert "quarto-missing" in _recipe(makefile, "report")

@@ -23,10 +23,23 @@ def test_sections_run_in_parallel_kernels_on_the_given_data_and_report_in_order(
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("executed")]
     assert [re.match(r"executed (\S+)", line)[1] for line in lines] == ["04-safety.py", "01-cohort.py"]
     for line in lines:
-        assert re.search(r"kernel ready after [0-9.]+ s, first cell [0-9.]+ s", line)
+        assert re.search(r" in [0-9.]+ s: ", line)
     for stem in ("04-safety", "01-cohort"):
         notebook = nbformat.read(out / f"{stem}.ipynb", as_version=4)
         errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
         assert not errors and (out / f"{stem}.html").exists()
         assert "Synthetic data" not in nbformat.writes(notebook)
-    assert DATA_DIR_VARIABLE not in os.environ  # restored after the kernels started
+    assert DATA_DIR_VARIABLE not in os.environ  # given to the kernels, not set here
+
+
+def test_a_data_problem_stops_the_command_before_any_chapter_runs(data_copy: Path, tmp_path: Path,
+                                                                 monkeypatch, capsys):
+    started = []
+    monkeypatch.setattr("analysis.book.execute.execute_section",
+                        lambda section, **_: started.append(section))
+    patients = data_copy / "patients.csv"
+    patients.write_text(patients.read_text(encoding="utf-8").replace(",", ";", 3), encoding="utf-8")
+    code = main(["sections", "cohort", "--data-dir", str(data_copy), "--out", str(tmp_path / "out")])
+    assert code != 0 and started == []
+    assert "patients.csv" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

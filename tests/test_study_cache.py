@@ -115,10 +115,8 @@ def test_sections_validate_only_when_the_cache_is_not_current(data_copy, tmp_pat
     monkeypatch.setattr(cli, "_load_once_per_render", lambda path: loads.append(path))
     monkeypatch.setattr(cli, "_already_prepared", lambda path: ["a warning"])
     monkeypatch.setattr("analysis.book.execute.execute_sections", lambda *a, **k: iter(()))
-    assert cli.main(["sections", "safety", "--data-dir", str(data_copy), "--out", str(tmp_path),
-                     "--fresh-kernels"]) == 0
+    assert cli.main(["sections", "safety", "--data-dir", str(data_copy), "--out", str(tmp_path)]) == 0
     assert loads == []
     monkeypatch.setattr(cli, "_already_prepared", lambda path: None)
-    assert cli.main(["sections", "safety", "--data-dir", str(data_copy), "--out", str(tmp_path),
-                     "--fresh-kernels"]) == 0
+    assert cli.main(["sections", "safety", "--data-dir", str(data_copy), "--out", str(tmp_path)]) == 0
     assert loads == [str(data_copy)]

@@ -1,9 +1,8 @@
 """Execute section notebooks headless (no Quarto needed), with their inline expressions filled in.
 
 Each chapter (`notebooks/NN-name.py` sections read with jupytext, `.qmd` chapters with
-`analysis.book.chapters`) runs top to bottom in a kernel of its own, nothing shared between them
-(`execute_sections` forks the kernels from `analysis.book.fork_server`, which has imported their
-libraries once; `execute_section` alone starts a fresh one). The inline expressions of a markdown cell
+`analysis.book.chapters`) runs top to bottom in a fresh kernel of its own (nbclient's), nothing
+shared between them; `execute_sections` runs a few at once. The inline expressions of a markdown cell
 (`` `{python} expr` ``) are evaluated right after the code above it has run, exactly where
 Quarto would evaluate them, and substituted into the executed copy, so the executed
 notebook reads as the chapter does. A failing cell or expression stops with its error.
@@ -13,9 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,12 +22,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from analysis.config import NOTEBOOKS, PROJECT_ROOT, write_json_atomically
+from analysis.config import NOTEBOOKS, PROJECT_ROOT, environment_with_data_dir
 
 from .chapters import chapter_files, read_chapter
-from .fork_server import ForkServer, kernel_environment
-from .fork_server import start as start_fork_server
-from .kernels import IpcKernelManager, StartGate
 from .readable_html import readable_page
 
 INLINE = re.compile(r"`\{python\}\s+([^`]+)`")
@@ -122,155 +117,48 @@ def _fill_inline_values(notebook: nbformat.NotebookNode) -> nbformat.NotebookNod
 
 
 def execute_section(section: Section, data_dir: str | Path | None = None,
-                    timeout: int = 600, timings: dict[str, float] | None = None,
-                    gate: StartGate | None = None, turn: int | None = None,
-                    forks: ForkServer | None = None) -> nbformat.NotebookNode:
-    """Run one section in a fresh kernel; return the executed notebook with inline values filled.
-
-    The kernel is reached over Unix sockets (analysis.book.kernels.IpcKernelManager). With a
-    `gate` (analysis.book.kernels.StartGate) it starts at once and the first cell waits for the
-    gate (data ready, this chapter's `turn` come, a run slot free). `timings`, if given,
-    receives seconds from the start to the kernel answering (`kernel_ready`), held at the gate
-    after that (`held`), and the first code cell's own time (`first_cell`: the chapter's
-    imports, opening the data and whatever else it computes first), for the benchmark. With
-    `forks` (analysis.book.fork_server) the kernel is forked from that server, its libraries
-    already imported, when the server can serve this launch.
-    """
+                    timeout: int = 600) -> nbformat.NotebookNode:
+    """Run one section in a fresh kernel (nbclient's usual one); return the executed notebook with
+    its inline values filled. A failing cell or expression raises its error."""
     notebook = _with_inline_probes(read_chapter(section.script))
-    started = time.perf_counter()
-    marks: dict[str, float] = {}
-    gate = gate or StartGate(ready=True)
-
-    def ready(**_: object) -> None:
-        marks["ready"] = time.perf_counter()
-
-    def before_cell(**_: object) -> None:
-        if "entered" not in marks:
-            gate.enter(turn)
-            marks["entered"] = time.perf_counter()
-        marks.setdefault("first_cell", time.perf_counter())
-
-    def after_cell(**_: object) -> None:
-        marks.setdefault("first_cell_done", time.perf_counter())
-
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     # shutdown_kernel="immediate": the kernel has nothing to save, so it is stopped at once.
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            kernel_manager_class=IpcKernelManager.forking_from(forks),
-                            shutdown_kernel="immediate",
-                            resources={"metadata": {"path": str(NOTEBOOKS)}},
-                            on_notebook_start=ready, on_cell_execute=before_cell,
-                            on_cell_executed=after_cell)
-    try:
-        client.execute(env=kernel_environment(data_dir))
-    finally:
-        if "entered" in marks:
-            gate.leave()
-        elif turn is not None:
-            gate.skip(turn)
-    if timings is not None and "first_cell_done" in marks:
-        timings.update(kernel_ready=marks["ready"] - started, held=marks["entered"] - marks["ready"],
-                       first_cell=marks["first_cell_done"] - marks["first_cell"])
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", shutdown_kernel="immediate",
+                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client.execute(env=environment_with_data_dir(data_dir))
     return _fill_inline_values(notebook)
 
 
 @dataclass
 class ExecutedSection:
-    """A section run in its own kernel: the executed notebook and where its time went."""
+    """A section run in its own kernel: the executed notebook and how long it took."""
 
     section: Section
     notebook: nbformat.NotebookNode
     seconds: float
-    timings: dict[str, float]
-    #: What `execute_sections`' `finish` made of it (e.g. the files written), if given.
-    finished: object = None
 
 
-#: Seconds each chapter took in the last `execute_sections` run: the order of the next one.
-SECONDS_FILE = PROJECT_ROOT / "_build" / "chapter-seconds.json"
-
-
-def longest_first(chosen: list[Section]) -> list[int]:
-    """Indices of `chosen`, the chapter that took longest last time first (unknown ones after,
-    in the given order): on two cores, the longest chapter starting last would set the total."""
-    try:
-        last = {str(k): float(v) for k, v in json.loads(SECONDS_FILE.read_text(encoding="utf-8")).items()}
-    except (OSError, ValueError, TypeError, AttributeError):
-        last = {}
-    return sorted(range(len(chosen)), key=lambda i: -last.get(chosen[i].name, 0.0))
-
-
-def remember_seconds(done: list[ExecutedSection]) -> None:
-    """Store how long each chapter worked (start to end, less the time held at the gate), merged
-    with the earlier times of chapters not run now; best effort (the order is only a hint)."""
-    try:
-        times = json.loads(SECONDS_FILE.read_text(encoding="utf-8"))
-        times = times if isinstance(times, dict) else {}
-    except (OSError, ValueError):
-        times = {}
-    times.update({d.section.name: round(d.seconds - d.timings.get("held", 0.0), 2) for d in done})
-    try:
-        write_json_atomically(SECONDS_FILE, times, indent=1, sort_keys=True)
-    except OSError:
-        pass
-
-
-def execute_sections(chosen: list[Section], data_dir: str | Path | None = None, jobs: int = 1,
-                     gate: StartGate | None = None, ahead: int | None = None,
-                     fork: bool = True, forks: ForkServer | None = None,
-                     finish: Callable[[ExecutedSection], object] | None = None) -> Iterator[ExecutedSection]:
+def execute_sections(chosen: list[Section], data_dir: str | Path | None = None,
+                     jobs: int = 1) -> Iterator[ExecutedSection]:
     """Run sections, each in a fresh kernel of its own, `jobs` at a time; yield them in order.
 
-    Up to `ahead` kernels (default `jobs` + 1) are started at once, before this returns, so
-    kernel start-up overlaps whatever the caller does next (e.g. validating the data before it
-    opens `gate`) and the chapters still running; the cells of at most `jobs` sections run at a
-    time, the chapter that took longest last time first (`longest_first`), so that the longest
-    one does not start last. Kernels share nothing, so running two at once on two cores
-    changes no result, only the wall time of the whole command.
-
-    With `fork` (the default) the kernels are forked from one server that has imported the
-    chapters' libraries once (analysis.book.fork_server, which explains why they still share no
-    live state): `forks` if the caller started it early, else one started now. It is stopped
-    when the last chapter is done.
-
-    `finish`, if given, is called with each chapter as soon as it is done, in its worker thread
-    (one call at a time), and its result kept as `.finished`: writing a chapter's files then
-    overlaps the chapters still running instead of waiting for the chapters before it.
+    Kernels share nothing, so running two at once on two cores changes no result, only the wall
+    time of the whole command. A section that fails raises its error when its turn comes; the
+    ones still running are finished first, the ones not started are cancelled.
     """
-    gate = gate or StartGate(jobs, ready=True)
-    ahead = jobs + 1 if ahead is None else ahead
-    order = longest_first(chosen)
-    forks = forks or (start_fork_server(data_dir) if fork else None)
-
-    def run(turn: int, section: Section) -> ExecutedSection:
-        timings: dict[str, float] = {}
+    def run(section: Section) -> ExecutedSection:
         start = time.perf_counter()
-        notebook = execute_section(section, data_dir=data_dir, timings=timings, gate=gate, turn=turn,
-                                   forks=forks)
-        done = ExecutedSection(section, notebook, time.perf_counter() - start, timings)
-        if finish is not None:
-            with finishing:
-                done.finished = finish(done)
-        return done
+        notebook = execute_section(section, data_dir=data_dir)
+        return ExecutedSection(section, notebook, time.perf_counter() - start)
 
-    finishing = threading.Lock()
-
-    pool = ThreadPoolExecutor(max_workers=max(1, min(len(chosen), ahead)))
-    started = {index: pool.submit(run, turn, chosen[index]) for turn, index in enumerate(order)}
-
-    def in_order() -> Iterator[ExecutedSection]:
-        done = []
+    with ThreadPoolExecutor(max_workers=max(1, min(len(chosen), jobs))) as pool:
+        futures = [pool.submit(run, section) for section in chosen]
         try:
-            for index in range(len(chosen)):
-                done.append(started[index].result())
-                yield done[-1]
+            for future in futures:
+                yield future.result()
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            if forks is not None:
-                forks.close()
-        remember_seconds(done)
-
-    return in_order()
+            for future in futures:
+                future.cancel()
 
 
 _YAML_HEADER = re.compile(r"\A---\n.*?\n---[ \t]*(?:\n|\Z)", re.S)  # a .qmd's is a cell of its own
