@@ -24,6 +24,7 @@ from analysis.book.render_audit import (  # noqa: E402
     html_problems,
     pdf_problems,
     pdf_words,
+    printed_size,
 )
 from analysis.book.word_reference import (  # noqa: E402
     MADE_WITH_PANDOC,
@@ -32,6 +33,7 @@ from analysis.book.word_reference import (  # noqa: E402
     pandoc_reference_docx,
 )
 from analysis.config import PROJECT_ROOT  # noqa: E402
+from analysis.report import style  # noqa: E402
 from analysis.report.report_table import ReportTable  # noqa: E402
 
 QUARTO_DIR = PROJECT_ROOT / "analysis" / "book" / "quarto"
@@ -145,6 +147,92 @@ def test_typst_header_rules_leave_no_blank_page_behind_the_title_page(tmp_path):
     pdf = _compile(source, tmp_path / "book.pdf")
     assert len(pdf_words(pdf)[0]) == 3
     assert pdf_problems(pdf, min_words_per_page=1) == []
+
+
+#: orange-book 0.7.1's title page (lib.typ): title, subtitle and author in a coloured block 7.5 cm high.
+ORANGE_BOOK_COVER = """
+#page[#align(center + horizon, block(width: 100%, fill: rgb("#b3d4f5"), height: 7.5cm, pad(x: 2cm, y: 1cm)[
+  #text(size: 2.5em, weight: "black")[Tyrosine kinase inhibitors in HER2-positive metastatic breast cancer with trastuzumab emtansine resistance]
+  #v(1cm, weak: true)
+  #text(size: 1.8em)[A reproducible re-analysis of Sun C, Hua Y, Jin N, _et al._ (the original study) \\
+    Version 6c78e22. Synthetic data: generated to reproduce the published figures, not patient data. \\
+    Repository: #link("https://example.org/tki-after-tdm1")]
+  #v(1cm, weak: true)
+  #text(size: 2.2em, weight: "bold")[The tki-after-tdm1 reproducible re-analysis project]
+]))]
+"""
+
+
+def _filled_boxes(pdf: Path) -> list[tuple[float, float, float, float]]:
+    """(x0, y0, x1, y1) of each filled rectangle or path on the PDF's first page (pdfminer)."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTCurve
+
+    page = next(iter(extract_pages(str(pdf))))
+    return [(item.x0, item.y0, item.x1, item.y1) for item in page if isinstance(item, LTCurve) and item.fill]
+
+
+def test_the_title_page_band_holds_the_title_subtitle_and_author(tmp_path):
+    """orange-book's band is 7.5 cm high whatever it holds: on the rendered report the title
+    stood above it and the author line below it. The header rules let it grow."""
+    def outside(pdf: Path) -> list[str]:
+        (x0, y0, x1, y1), = _filled_boxes(pdf)
+        return [w.text for w in pdf_words(pdf)[1] if w.y0 < y0 or w.y1 > y1 or w.x0 < x0 or w.x1 > x1]
+
+    without = outside(_compile(ORANGE_BOOK_PAGE + ORANGE_BOOK_COVER, tmp_path / "without.pdf"))
+    assert "Tyrosine" in without and "project" in without
+    header = TYPST_HEADER_RULES.read_text(encoding="utf-8")
+    assert outside(_compile(header + ORANGE_BOOK_PAGE + ORANGE_BOOK_COVER, tmp_path / "with.pdf")) == []
+
+
+# ============================================================================ real Quarto output
+#: Pages of a real Quarto 1.11 render of this book (tests/quarto-render/README.md says which).
+QUARTO_RENDER = PROJECT_ROOT / "tests" / "quarto-render"
+
+
+def _rotated_characters(pdf: Path) -> list:
+    """pdfminer's characters drawn rotated (text matrix mostly off the diagonal)."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTChar
+
+    def walk(item):
+        for child in item:
+            if isinstance(child, LTChar):
+                a, b = child.matrix[:2]
+                if abs(b) > abs(a):
+                    yield child
+            elif hasattr(child, "__iter__"):
+                yield from walk(child)
+    return [char for page in extract_pages(str(pdf)) for char in walk(page)]
+
+
+def test_real_quarto_pages_have_no_problem_and_rotated_labels_keep_their_size():
+    """Quarto's PDF of the Kaplan-Meier figure: its rotated y-axis label is what the audit
+    once reported as text under 7 pt (pdfminer's size of a rotated character is its width)."""
+    km = QUARTO_RENDER / "kaplan-meier-page.pdf"
+    rotated = _rotated_characters(km)
+    assert rotated and min(c.size for c in rotated) < 7  # the case is there ...
+    assert min(printed_size(c) for c in rotated) == pytest.approx(style.BASE_FONT_SIZE)  # ... read as printed
+    assert pdf_problems(km) == []
+    assert pdf_problems(QUARTO_RENDER / "swimmer-page.pdf") == []  # figure and caption on the page
+
+
+def test_real_quarto_title_page_holds_its_text_in_the_band():
+    pdf = QUARTO_RENDER / "title-page.pdf"
+    (x0, y0, x1, y1), = [box for box in _filled_boxes(pdf) if box[3] - box[1] > 100]
+    words = pdf_words(pdf)[1]
+    assert {"Tyrosine", "project"} <= {w.text for w in words}
+    assert [w.text for w in words if w.y0 < y0 or w.y1 > y1] == []
+    assert pdf_problems(pdf, min_words_per_page=1) == []
+
+
+def test_real_quarto_html_view_source_is_not_inline_code_but_a_paragraph_would_be(tmp_path):
+    page = (QUARTO_RENDER / "02-efficacy.html").read_text(encoding="utf-8")
+    assert "{python}" in page  # Quarto's View-source listing shows the chapter's source
+    assert html_problems([QUARTO_RENDER / "02-efficacy.html"]) == []
+    broken = tmp_path / "02-efficacy.html"
+    broken.write_text(page.replace("<p>", "<p>`{python} pfs.median` ", 1), encoding="utf-8")
+    assert any("inline code" in problem for problem in html_problems([broken]))
 
 
 # ============================================================================ Word audit
