@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -43,36 +44,46 @@ def test_a_change_of_setting_or_code_also_clears_frozen_results(project: Path, m
     assert "cleared" in freeze.guard_freeze(synthetic)
 
 
-def test_every_quarto_render_runs_the_guard_first():
-    """A plain `quarto render` validates the data and guards _freeze/ through pre-render."""
-    import yaml
-
-    from analysis.__main__ import build_parser
-    from analysis.config import PROJECT_ROOT
-
-    project = yaml.safe_load((PROJECT_ROOT / "_quarto.yml").read_text(encoding="utf-8"))["project"]
-    command = project["pre-render"]
-    assert command == "python -m analysis freeze-guard"
-    assert build_parser().parse_args(command.split()[3:]).command == "freeze-guard"
-    makefile = (PROJECT_ROOT / "Makefile").read_text()
-    # report and section run Quarto through `render`, which puts .venv/bin first on the PATH
-    # of Quarto and so of this step (tests/test_render.py)
-    assert makefile.count('$(PY) -m analysis render --quarto "$$Q"') == 2
-
-
-def test_pre_render_step_outside_the_project_environment_says_what_to_do_in_one_line():
-    """A plain `quarto render` without the venv runs a `python` without pandas: one line, no traceback."""
+def test_every_quarto_render_runs_the_guard_first(tmp_path):
+    """A plain `quarto render` validates the data and guards _freeze/ through pre-render: a .py
+    script, which Quarto runs with the Python it renders with, from the project folder."""
     import subprocess
     import sys
 
+    import yaml
+
     from analysis.config import PROJECT_ROOT
 
-    # -S: no site-packages, as a system Python without the project's packages
-    run = subprocess.run([sys.executable, "-S", "-m", "analysis", "freeze-guard"], cwd=PROJECT_ROOT,
+    project = yaml.safe_load((PROJECT_ROOT / "_quarto.yml").read_text(encoding="utf-8"))["project"]
+    script = PROJECT_ROOT / project["pre-render"]
+    assert script.suffix == ".py" and script.exists()
+    bad = tmp_path / "data"
+    bad.mkdir()
+    run = subprocess.run([sys.executable, str(script)], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "TKI_DATA_DIR": str(bad)})
+    assert run.returncode == 2 and "patients.csv" in run.stderr  # freeze-guard's validation
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    # report and section run Quarto through `render`, which sets QUARTO_PYTHON to the venv's
+    # Python, the one this step then runs with (tests/test_render.py)
+    assert makefile.count('$(PY) -m analysis render --quarto "$$Q"') == 2
+
+
+def test_pre_render_step_outside_the_project_environment_says_what_to_do_in_one_line(tmp_path):
+    """A plain `quarto render` without the venv runs the step with a Python without the project's
+    packages (here a new empty virtual environment): one line, no traceback."""
+    import subprocess
+    import sys
+    import venv
+
+    from analysis.config import PROJECT_ROOT
+
+    venv.EnvBuilder(with_pip=False).create(tmp_path / "bare")
+    python = tmp_path / "bare" / "bin" / "python"
+    run = subprocess.run([str(python), "analysis/book/quarto/pre-render.py"], cwd=PROJECT_ROOT,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 3
     assert run.stdout == ""
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in run.stderr
-    assert "is not the project's Python" in lines[0]
+    assert "is not the project's Python" in lines[0] and str(python) in lines[0]
     assert "source .venv/bin/activate" in lines[0] and "make report" in lines[0]

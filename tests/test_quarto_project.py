@@ -88,7 +88,7 @@ def _existing_chapters() -> list[Path]:
 # =============================================================================== configuration
 def test_quarto_yml_is_a_book_with_the_required_settings():
     assert CONFIG["project"] == {"type": "book", "output-dir": "_book",
-                                 "pre-render": "python -m analysis freeze-guard"}
+                                 "pre-render": "analysis/book/quarto/pre-render.py"}
     assert CONFIG["quarto-required"] == ">=1.9"
     assert CONFIG["execute"]["freeze"] == "auto"
     assert CONFIG["bibliography"] == "references.bib" and (ROOT / CONFIG["bibliography"]).exists()

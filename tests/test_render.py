@@ -36,7 +36,7 @@ def test_the_render_environment_names_the_data_python_and_quarto_version(tmp_pat
     env = render.render_environment(tmp_path / "data", _fake_quarto(tmp_path / "bin"))
     assert env["TKI_DATA_DIR"] == str((tmp_path / "data").resolve())
     assert env["QUARTO_PYTHON"] == sys.executable and env["QUARTO_VERSION"] == "1.11.3"
-    assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)  # pre-render's python
+    assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)  # as an activated environment
     assert env["JUPYTER_PATH"] == "/elsewhere"  # Quarto finds the kernels the user has
     assert "TKI_DATA_DIR" not in os.environ or os.environ["TKI_DATA_DIR"] != env["TKI_DATA_DIR"]
 

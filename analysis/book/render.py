@@ -2,9 +2,10 @@
 
 Quarto starts its own chapter kernels, as it always does; this only sets the environment a plain
 `quarto render` would need by hand: QUARTO_PYTHON (the Python running this, so Quarto's Jupyter
-engine uses the project's environment), that Python's `bin/` first on PATH (for the pre-render
-step's `python`), TKI_DATA_DIR (the data folder every chapter reads) and QUARTO_VERSION (for the
-reproducibility appendix). quarto.org/docs/advanced/environment-vars.html
+engine and the pre-render script use the project's environment), that Python's `bin/` first on
+PATH (as an activated environment has it), TKI_DATA_DIR (the data folder every chapter reads)
+and QUARTO_VERSION (for the reproducibility appendix).
+quarto.org/docs/advanced/environment-vars.html
 """
 
 from __future__ import annotations
