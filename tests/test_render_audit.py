@@ -217,6 +217,22 @@ def test_real_quarto_pages_have_no_problem_and_rotated_labels_keep_their_size():
     assert pdf_problems(QUARTO_RENDER / "swimmer-page.pdf") == []  # figure and caption on the page
 
 
+def test_real_quarto_page_with_an_escaped_apostrophe_is_reported():
+    """Quarto's PDF printed "the project&#x27;s assumption" in a table note (the table's HTML
+    escaped quotes): the audit names it, and nothing else on that page."""
+    problems = pdf_problems(QUARTO_RENDER / "entity-in-table-note-page.pdf")
+    assert problems == ["page 1: HTML character reference printed as text ('project&#x27;s')"]
+
+
+def test_table_html_leaves_quotes_unescaped_for_quarto():
+    table = ReportTable(pd.DataFrame({"Characteristic": ["Prior T-DM1 benefit"], "N = 66": ["36"]}),
+                        notes=["As the paper's definition is not public, the project's \"rule\" <applies> & holds."])
+    for target in ("typst", "docx", "html", None):
+        html = table.to_html(target)
+        assert "paper's" in html and '"rule"' in html and "&#x27;" not in html and "&quot;" not in html
+        assert "&lt;applies&gt; &amp; holds" in html  # markup characters still escaped
+
+
 def test_real_quarto_title_page_holds_its_text_in_the_band():
     pdf = QUARTO_RENDER / "title-page.pdf"
     (x0, y0, x1, y1), = [box for box in _filled_boxes(pdf) if box[3] - box[1] > 100]

@@ -33,6 +33,8 @@ MIN_DPI = 300
 #: (running head inside) and 25 mm at the bottom.
 EDGE_MM = {"left": 15.0, "right": 15.0, "top": 12.0, "bottom": 22.0}
 INLINE_SOURCE = re.compile(r"\{python\}")
+#: An HTML character reference printed as text ("project&#x27;s", "&amp;"): escaped twice on its way.
+HTML_ENTITY = re.compile(r"&(?:#[0-9]+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,9 @@ def pdf_problems(path: str | Path, edges_mm: dict[str, float] | None = None,
         source = [w.text for w in page if INLINE_SOURCE.search(w.text)]
         if source:
             problems.append(f"page {number}: inline code left as source ({source[0]!r})")
+        entities = [w.text for w in page if HTML_ENTITY.search(w.text)]
+        if entities:
+            problems.append(f"page {number}: HTML character reference printed as text ({entities[0]!r})")
     return problems
 
 

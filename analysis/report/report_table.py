@@ -74,6 +74,12 @@ def _cell_text(value: object) -> str:
     return " ".join(str(value).split("\n")).strip()
 
 
+def _escape_text(text: str) -> str:
+    """HTML-escape text content (&, <, >), quotes left as they are: Quarto's Typst conversion
+    printed an escaped apostrophe as "&#x27;" in table notes ("the project&#x27;s assumption")."""
+    return html.escape(text, quote=False)
+
+
 def escape_markdown(text: str) -> str:
     """Backslash-escape Markdown punctuation so a cell is shown literally (| included)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
@@ -186,6 +192,11 @@ class ReportTable:
     def __len__(self) -> int:
         return len(self._frame)
 
+    def rows(self) -> Iterator[tuple[str | None, int, dict[str, str]]]:
+        """(group label or None when unchanged, indentation, {column: text}) for each row, as
+        every format lays the table out (a group label starts a full-width row)."""
+        return self._rows()
+
     def _rows(self) -> Iterator[tuple[str | None, int, dict[str, str]]]:
         """(group label or None when unchanged, indentation, {column: text}) for each row."""
         current = ""
@@ -258,7 +269,7 @@ class ReportTable:
         `target` is the output format ("html", "typst", "docx" or None for a plain notebook):
         it decides the column widths and how indents are written.
         """
-        e = html.escape
+        e = _escape_text
         width = len(self.columns)
         widths = (self.column_widths(LINE_CHARACTERS["docx"], fill=True, stub_min=STUB_MIN_WORD)
                   if target == "docx" else self.column_widths())
@@ -312,7 +323,7 @@ class ReportTable:
 
     def _header_rows(self, style) -> list[str]:
         """One header row, or two when there are spanners (columns without one span both rows)."""
-        e = html.escape
+        e = _escape_text
 
         def th(column: str, extra: str = "") -> str:
             return f'<th scope="col"{extra}{style(column)}><strong>{e(self.header_label(column))}</strong></th>'
@@ -364,16 +375,21 @@ class ReportTable:
 
     # ---------------------------------------------------------------- export
     def save(self, path_stem: str | Path) -> tuple[Path, Path]:
-        """Write `<stem>.csv` (UTF-8) and `<stem>.xlsx` ('table' and 'notes' sheets) for the supplement."""
+        """Write `<stem>.csv` (UTF-8) and `<stem>.xlsx` ('table' and 'notes' sheets)."""
+        stem = Path(path_stem)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        csv_path = stem.with_name(stem.name + ".csv")
+        self.to_frame().to_csv(csv_path, index=False, encoding="utf-8", lineterminator="\n")
+        return csv_path, self.save_xlsx(stem.with_name(stem.name + ".xlsx"))
+
+    def save_xlsx(self, path: str | Path) -> Path:
+        """Write the table to an Excel workbook: a 'table' sheet (bold header, levels indented)
+        and a 'notes' sheet; fixed document dates, so the same table gives the same bytes."""
         from openpyxl import Workbook
         from openpyxl.styles import Alignment, Font
 
-        stem = Path(path_stem)
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        csv_path, xlsx_path = stem.with_name(stem.name + ".csv"), stem.with_name(stem.name + ".xlsx")
+        path = Path(path)
         frame = self.to_frame()
-        frame.to_csv(csv_path, index=False, encoding="utf-8", lineterminator="\n")
-
         book = Workbook()
         sheet = book.active
         sheet.title = "table"
@@ -394,15 +410,16 @@ class ReportTable:
                 notes.append([note])
         buffer = io.BytesIO()
         book.save(buffer)
-        xlsx_path.write_bytes(_without_timestamps(buffer.getvalue()))
-        return csv_path, xlsx_path
+        path.write_bytes(without_timestamps(buffer.getvalue()))
+        return path
 
 
 _FIXED_TIME = "2000-01-01T00:00:00Z"
 
 
-def _without_timestamps(xlsx: bytes) -> bytes:
-    """The same workbook with fixed file times and document dates, so equal tables give equal bytes."""
+def without_timestamps(xlsx: bytes) -> bytes:
+    """The same workbook (or Word document: any Office Open XML file) with fixed file times and
+    document dates, so equal tables give equal bytes."""
     source = zipfile.ZipFile(io.BytesIO(xlsx))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
