@@ -103,6 +103,17 @@ def _overlap(a: Word, b: Word) -> float:
     return width * height / smaller
 
 
+#: A page number may sit in the margin (a footer), this far (mm) from the paper's edges at least.
+FOLIO_EDGE_MM = 8.0
+
+
+def _folio(word: Word, width: float, height: float) -> bool:
+    """A page number in a header or footer: digits only, within FOLIO_EDGE_MM of no edge."""
+    edge = FOLIO_EDGE_MM * MM
+    return (word.text.isdigit() and word.x0 >= edge and word.x1 <= width - edge
+            and word.y0 >= edge and word.y1 <= height - edge)
+
+
 def pdf_problems(path: str | Path, edges_mm: dict[str, float] | None = None,
                  min_words_per_page: int = 4) -> list[str]:
     """Every reader-visible defect of a PDF, one line each (empty list: none found)."""
@@ -116,8 +127,9 @@ def pdf_problems(path: str | Path, edges_mm: dict[str, float] | None = None,
         page = by_page.get(number, [])
         if len(page) < min_words_per_page:
             problems.append(f"page {number}: blank or nearly blank ({len(page)} words)")
-        outside = [w.text for w in page if w.x0 < edges["left"] - 0.5 or w.x1 > width - edges["right"] + 0.5
-                   or w.y0 < edges["bottom"] - 0.5 or w.y1 > height - edges["top"] + 0.5]
+        outside = [w.text for w in page if (w.x0 < edges["left"] - 0.5 or w.x1 > width - edges["right"] + 0.5
+                   or w.y0 < edges["bottom"] - 0.5 or w.y1 > height - edges["top"] + 0.5)
+                   and not _folio(w, width, height)]
         if outside:
             problems.append(f"page {number}: {len(outside)} word(s) outside the printable area, e.g. "
                             f"{', '.join(repr(t) for t in outside[:5])}")

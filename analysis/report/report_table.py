@@ -75,9 +75,20 @@ def _cell_text(value: object) -> str:
 
 
 def _escape_text(text: str) -> str:
-    """HTML-escape text content (&, <, >), quotes left as they are: Quarto's Typst conversion
-    printed an escaped apostrophe as "&#x27;" in table notes ("the project&#x27;s assumption")."""
+    """HTML-escape text content (&, <, >), quotes left as they are."""
     return html.escape(text, quote=False)
+
+
+_MARKUP_LT = re.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY_AMP = re.compile(r"&(?=#|[A-Za-z][A-Za-z0-9]*;)")
+
+
+def _escape_for_typst(text: str) -> str:
+    """Escape only what HTML would read as markup: a '<' that could open a tag, an '&' that could
+    open a character reference. Quarto 1.11 carries the text of an HTML table cell into Typst
+    without decoding character references, so the PDF printed "&lt;0.001", "Klein &amp;" and
+    "project&#x27;s"; "<0.001" and "Klein & Moeschberger" are valid HTML text as they are."""
+    return _MARKUP_LT.sub("&lt;", _ENTITY_AMP.sub("&amp;", text))
 
 
 def escape_markdown(text: str) -> str:
@@ -269,7 +280,7 @@ class ReportTable:
         `target` is the output format ("html", "typst", "docx" or None for a plain notebook):
         it decides the column widths and how indents are written.
         """
-        e = _escape_text
+        e = _escape_for_typst if target == "typst" else _escape_text
         width = len(self.columns)
         widths = (self.column_widths(LINE_CHARACTERS["docx"], fill=True, stub_min=STUB_MIN_WORD)
                   if target == "docx" else self.column_widths())
@@ -301,7 +312,7 @@ class ReportTable:
             cols = "".join(f'<col style="width:{100 * widths[c]:.1f}%">' if c == self.stub else "<col>"
                            for c in self.columns)
         lines = ['<table class="report-table">', f"<colgroup>{cols}</colgroup>", "<thead>"]
-        lines += self._header_rows(style)
+        lines += self._header_rows(style, e)
         lines += ["</thead>", "<tbody>"]
         for group, level, cells in self._rows():
             if group is not None:
@@ -321,9 +332,9 @@ class ReportTable:
         lines.append("</table>")
         return "\n".join(lines)
 
-    def _header_rows(self, style) -> list[str]:
-        """One header row, or two when there are spanners (columns without one span both rows)."""
-        e = _escape_text
+    def _header_rows(self, style, e) -> list[str]:
+        """One header row, or two when there are spanners (columns without one span both rows);
+        `e` escapes text for the target format."""
 
         def th(column: str, extra: str = "") -> str:
             return f'<th scope="col"{extra}{style(column)}><strong>{e(self.header_label(column))}</strong></th>'
