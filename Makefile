@@ -33,14 +33,13 @@ tools:
 		{ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; } \
 		|| echo "note: pdftotext not installed (Debian poppler-utils); the figure word-box tests will skip"; }
 
-# The main job: validate (stops on any data problem), export the supplement, then render the
+# The main job: validate (stops on any data problem), then render the
 # book with Quarto >= 1.9 (its pre-render step validates again and guards _freeze/; `quarto-path`
 # finds one or tries once to install it into .venv; `render` runs `quarto render` with the
 # project's Python and data folder), or, without, execute every chapter headless and say what
 # to install.
 report: setup
 	$(PY) -m analysis validate $(DATA)
-	$(PY) -m analysis export $(DATA) --out supplement
 	@if Q="$$($(PY) -m analysis quarto-path)"; then \
 		$(PY) -m analysis render --quarto "$$Q" --data-dir $(DATA); \
 	else \
@@ -73,7 +72,11 @@ section: setup
 		$(PY) -m analysis sections $(NAME) --data-dir $(DATA) --out _build/sections; \
 	fi
 
+# The manuscript's tables and figures (supplement/main/), figure source data, the Supplementary
+# Appendix (PDF and Word, rendered by Quarto when there is one) and manifest.csv; supplement.yml
+# says which tables and figures are the manuscript's. See README, "The supplement".
 supplement: setup
+	$(PY) -m analysis validate $(DATA)
 	$(PY) -m analysis export $(DATA) --out supplement
 
 # Re-sync the paired notebooks after editing either form.

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from analysis.config import data_dir
+from analysis.config import PROJECT_ROOT, data_dir
 
 EXIT_DATA_PROBLEM = 2
 EXIT_ENVIRONMENT = 3
@@ -137,13 +137,28 @@ def _sections(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from analysis.book.quarto import find_quarto
     from analysis.book.supplement import export_supplement
+    from analysis.book.supplement_plan import PlanError, read_plan
     from analysis.report.context import ReportContext
+    from analysis.report.sections import all_artifacts
 
+    try:
+        planned = read_plan(all_artifacts(), args.plan)  # before the data: nothing written on an error
+    except PlanError as problem:
+        print(f"supplement: {problem}", file=sys.stderr)
+        return EXIT_DATA_PROBLEM
+    if args.list:
+        for item in planned:
+            print(f"{item.number:<11} {item.label:<24} {item.artifact.caption}")
+        return 0
     _load_once_per_render(args.data_dir)
     context = ReportContext.open(args.data_dir, small_cell_threshold=args.small_cell_threshold)
-    files = export_supplement(context, args.out)
-    print(f"wrote {len(files)} files to {args.out}")
+    quarto = None if args.no_appendix else find_quarto(Path(sys.prefix), report=False)
+    result = export_supplement(context, args.out, plan=args.plan, quarto=quarto)
+    print(f"wrote {len(result.files)} files to {args.out}")
+    if result.appendix_note:
+        print(f"supplement: {result.appendix_note}", file=sys.stderr)
     return 0
 
 
@@ -305,9 +320,16 @@ def build_parser() -> argparse.ArgumentParser:
                    "kernel (default: one per CPU core)")
     p.set_defaults(run=_sections)
 
-    p = sub.add_parser("export", help="write every table and figure for a manuscript supplement")
+    p = sub.add_parser("export", help="write the manuscript's tables and figures and the Supplementary "
+                       "Appendix (supplement.yml says which go where)")
     p.add_argument("data_dir", nargs="?", help=data_help)
     p.add_argument("--out", default="supplement", help="output folder (default: supplement)")
+    p.add_argument("--plan", default=str(PROJECT_ROOT / "supplement.yml"),
+                   help="which tables and figures are the manuscript's (default: supplement.yml)")
+    p.add_argument("--list", action="store_true", help="print each table and figure with its number "
+                   "and label, and write nothing")
+    p.add_argument("--no-appendix", action="store_true", help="write everything but the Supplementary "
+                   "Appendix (which needs Quarto)")
     p.add_argument("--small-cell-threshold", type=int, default=None,
                    help="show counts below this as '<N' in tables, for public sharing "
                    "(default: $TKI_SMALL_CELL_THRESHOLD, else every count)")

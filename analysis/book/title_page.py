@@ -36,6 +36,14 @@ def book_metadata(study: StudyData, version: str | None = None) -> dict:
     return {"subtitle_lines": lines}
 
 
+def book_title_and_author(config: Path = PROJECT_ROOT / "_quarto.yml") -> tuple[str, str]:
+    """The book's title and author (who this document is by) as `_quarto.yml` gives them."""
+    import yaml
+
+    book = yaml.safe_load(config.read_text(encoding="utf-8"))["book"]
+    return str(book["title"]), str(book["author"])
+
+
 def write_book_metadata(study: StudyData, path: Path = METADATA_FILE) -> Path:
     """Write the title page's metadata for the Lua filter (UTF-8 JSON)."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -38,12 +38,14 @@ return {
     if pandoc.utils.type(content) == "Block" then content = pandoc.Blocks({ content }) end
     float = decorated(float)
     local caption = caption_inlines(float)
-    if float.type == "Table" then
-      local tbl = first_of(content, "Table")
+    -- The book's floats are of type Table and Figure; the Supplementary Appendix's are its own
+    -- kinds (stbl, sfig: "Table S1"), told apart by what they hold.
+    local tbl = first_of(content, "Table")
+    if float.type == "Table" or (float.type ~= "Figure" and tbl ~= nil) then
       if tbl == nil then return nil end
       tbl.caption = { long = pandoc.Blocks({ pandoc.Plain(caption) }) }
       return pandoc.Div({ tbl }, pandoc.Attr(float.identifier))
-    elseif float.type == "Figure" then
+    elseif float.type == "Figure" or first_of(content, "Image") ~= nil then
       local image = first_of(content, "Image")
       if image == nil then return nil end
       local alt = float.attributes and float.attributes["fig-alt"]

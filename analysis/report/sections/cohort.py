@@ -11,6 +11,7 @@ from .. import figures, tables
 from ..artifacts import artifact
 from ..context import Phrase, ReportContext
 from ..report_table import ReportTable
+from ..source_data import masked_counts, source_data
 from ..tables import (
     TKI_AGENT_LABELS,
     TKI_PARTNER_LABELS,
@@ -34,6 +35,11 @@ def flow_for_figure(screening: pd.DataFrame) -> pd.DataFrame:
                "with its number of patients; the same numbers are given in the text."))
 def study_flow(ctx: ReportContext) -> Figure:
     return figures.flow_figure(flow_for_figure(ctx.study.screening))
+
+
+@source_data("fig-flow")
+def study_flow_data(ctx: ReportContext) -> pd.DataFrame:
+    return masked_counts(flow_for_figure(ctx.study.screening), ["n"], ctx.small_cell_threshold)
 
 
 @artifact("tbl-baseline", "Baseline characteristics at the first TKI dose.")

@@ -22,6 +22,7 @@ from .. import figures, tables
 from ..artifacts import artifact
 from ..context import Phrase, ReportContext
 from ..report_table import ReportTable
+from ..source_data import kaplan_meier_steps, source_data
 from ..tables import fmt_bc_interval, fmt_ci, fmt_months, fmt_n_pct_prose, fmt_pct
 
 SWIMMER_MAX_PATIENTS = 100
@@ -33,6 +34,12 @@ SWIMMER_MAX_PATIENTS = 100
           alt=figures.km_alt_text())
 def pfs_curve(ctx: ReportContext) -> Figure:
     return figures.km_figure(ctx.data["pfs_months"], ctx.data["pfs_event"])
+
+
+@source_data("fig-pfs")
+def pfs_curve_data(ctx: ReportContext):
+    return kaplan_meier_steps(ctx.data["pfs_months"], ctx.data["pfs_event"],
+                              small_cell_threshold=ctx.small_cell_threshold)
 
 
 @artifact("tbl-median", "Median progression-free survival with two 95% intervals, each with its "
@@ -66,6 +73,13 @@ def response_summary(ctx: ReportContext) -> ReportTable:
                "the bar. Response counts are in the response table."))
 def swimmer_plot(ctx: ReportContext) -> Figure:
     return figures.swimmer_figure(ctx.data, max_patients=SWIMMER_MAX_PATIENTS)
+
+
+@source_data("fig-swimmer")
+def swimmer_plot_data(ctx: ReportContext):
+    """One row per patient drawn, by the pseudonymous sequence number the figure shows."""
+    shown = figures.swimmer_sample(ctx.data, SWIMMER_MAX_PATIENTS)
+    return shown[figures.SWIMMER_COLUMNS].sort_values("sequence").reset_index(drop=True)
 
 
 def facts(ctx: ReportContext) -> SimpleNamespace:

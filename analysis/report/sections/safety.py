@@ -18,6 +18,7 @@ from .. import figures, tables
 from ..artifacts import artifact
 from ..context import Phrase, ReportContext
 from ..report_table import ReportTable
+from ..source_data import masked_counts, source_data
 from ..tables import fmt_n_pct_prose
 
 
@@ -36,6 +37,15 @@ def adverse_event_table_report(ctx: ReportContext) -> ReportTable:
                "table."))
 def adverse_event_plot(ctx: ReportContext) -> Figure:
     return figures.adverse_event_figure(grade_distribution(ctx.study.adverse_events), ctx.n)
+
+
+@source_data("fig-ae")
+def adverse_event_plot_data(ctx: ReportContext):
+    """Patients per term at each worst grade, of the `patients` treated."""
+    grades = grade_distribution(ctx.study.adverse_events)
+    counts = [c for c in grades.columns if c.startswith("grade_")]
+    grades = grades.assign(any_grade=grades[counts].sum(axis=1), patients=ctx.n)
+    return masked_counts(grades.reset_index(drop=True), [*counts, "any_grade"], ctx.small_cell_threshold)
 
 
 @artifact("tbl-actions", "Dose reductions, interruptions and discontinuations of the TKI for "

@@ -23,6 +23,7 @@ from .. import figures, style, subgroup_tables
 from ..artifacts import artifact
 from ..context import Phrase, ReportContext
 from ..report_table import ReportTable
+from ..source_data import kaplan_meier_steps, masked_counts, source_data
 from ..tables import fmt_ci, fmt_months, fmt_number, fmt_p, fmt_p_phrase, plural
 
 # One analysis per context: the Cox fits take minutes at N = 100,000, and several artifacts and
@@ -46,6 +47,11 @@ def _km(ctx: ReportContext, variable: str) -> Figure:
     return figures.km_figure(ctx.data["pfs_months"], ctx.data["pfs_event"], groups=ctx.data[variable])
 
 
+def _km_data(ctx: ReportContext, variable: str) -> pd.DataFrame:
+    return kaplan_meier_steps(ctx.data["pfs_months"], ctx.data["pfs_event"], ctx.data[variable],
+                              small_cell_threshold=ctx.small_cell_threshold)
+
+
 _KM_PARTS = ("Kaplan–Meier estimates with 95% pointwise confidence bands (log transform), "
              "censoring ticks, medians, the log-rank p and the numbers at risk per group at each "
              "tick of the time axis. " + figures.KM_TAIL_RULE + " Exploratory.")
@@ -57,11 +63,21 @@ def pfs_by_tdm1_benefit(ctx: ReportContext) -> Figure:
     return _km(ctx, "tdm1_benefit")
 
 
+@source_data("fig-pfs-tdm1")
+def pfs_by_tdm1_benefit_data(ctx: ReportContext) -> pd.DataFrame:
+    return _km_data(ctx, "tdm1_benefit")
+
+
 @artifact("fig-pfs-resistance", "Progression-free survival by type of trastuzumab resistance "
           "(primary or acquired): " + _KM_PARTS,
           alt=figures.km_alt_text("type of trastuzumab resistance (primary, acquired)"))
 def pfs_by_resistance(ctx: ReportContext) -> Figure:
     return _km(ctx, "trastuzumab_resistance")
+
+
+@source_data("fig-pfs-resistance")
+def pfs_by_resistance_data(ctx: ReportContext) -> pd.DataFrame:
+    return _km_data(ctx, "trastuzumab_resistance")
 
 
 @artifact("tbl-subgroup-medians", "Median progression-free survival by subgroup (Brookmeyer–Crowley "
@@ -113,6 +129,13 @@ def cox_sensitivity(ctx: ReportContext) -> ReportTable:
                "are listed in the Cox model table."))
 def forest(ctx: ReportContext) -> Figure:
     return figures.forest_figure(results(ctx).univariable)
+
+
+@source_data("fig-forest")
+def forest_data(ctx: ReportContext) -> pd.DataFrame:
+    frame = results(ctx).univariable
+    columns = figures.FOREST_COLUMNS + [c for c in ("p_overall",) if c in frame.columns]
+    return masked_counts(frame[columns].reset_index(drop=True), ["n", "events"], ctx.small_cell_threshold)
 
 
 @artifact("tbl-response-subgroups", "Objective response rate and clinical benefit rate by "
