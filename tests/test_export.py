@@ -250,3 +250,21 @@ def test_the_figure_audit_finds_a_note_drawn_over_a_label(tmp_path):
 def test_the_plan_file_is_the_committed_one():
     assert PLAN_FILE.name == "supplement.yml" and PLAN_FILE.exists()
     assert APPENDIX_FILES == ("Supplementary Appendix.pdf", "Supplementary Appendix.docx")
+
+
+def test_without_quarto_the_command_writes_the_rest_and_says_so_in_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("analysis.book.quarto.find_quarto", lambda *args, **kwargs: None)
+    out = tmp_path / "supplement"
+    assert main(["export", str(BUNDLED_DATA), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [captured.err.strip()]
+    assert captured.err.startswith("supplement: Supplementary Appendix not written") and "Quarto" in captured.err
+    assert (out / "main" / "Table 1.docx").exists() and (out / "manifest.csv").exists()
+    assert not any((out / name).exists() for name in APPENDIX_FILES)
+
+
+def test_list_prints_each_number_and_label_and_writes_nothing(tmp_path, capsys):
+    assert main(["export", "--list", "--out", str(tmp_path / "out")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:3] == ["Table", "1", "tbl-baseline"]
+    assert len(lines) == len(all_artifacts()) and not (tmp_path / "out").exists()

@@ -128,6 +128,9 @@ def appendix_source(items: Sequence[PlannedItem], title: str, subtitle_lines: Se
     """The appendix as Quarto markdown for `target` ('typst' or 'docx')."""
     appendix = [item for item in items if item.place == "appendix"]
     parts = [_front_matter(title, subtitle_lines, author, target), SETUP,
+             # the title and the contents on a page of their own (Word's contents filter ends
+             # its page itself)
+             "{{< pagebreak >}}\n" if target == "typst" else "",
              "# Supplementary methods {#sec-supplementary-methods}\n",
              statistical_methods(items, target) + "\n",
              "## Software {#sec-software}\n",
