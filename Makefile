@@ -48,8 +48,9 @@ report: setup
 	fi
 
 # Render the book, then audit what readers see in each format (PDF: text off the page, overlaps,
-# blank pages, text under 7 pt; Word: invalid paragraphs, nested tables, header rows, figure
-# dpi; HTML: citation numbers; all: inline code left as source). Needs Quarto >= 1.9.
+# blank pages, text under 7 pt, HTML character references printed as text; Word: invalid
+# paragraphs, nested tables, header rows, figure dpi; HTML: citation numbers; all: inline code
+# left as source). Needs Quarto >= 1.9.
 check-render: report
 	@if ls _book/*.pdf _book/*.docx >/dev/null 2>&1; then \
 		$(PY) -m analysis check-render _book; \
