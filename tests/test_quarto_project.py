@@ -547,6 +547,9 @@ def test_the_document_has_an_author_who_is_not_the_study_team(monkeypatch, study
     monkeypatch.setattr(title_page, "git_repository", lambda: "https://example.org/team/tki.git")
     assert title_page.book_metadata(study, version="v1")["subtitle_lines"][2] == \
         "Repository: <https://example.org/team/tki.git>"
+    for address in ("/work/team/tki-after-tdm1", "git@example.org:team/tki.git"):  # no scheme: as code
+        monkeypatch.setattr(title_page, "git_repository", lambda address=address: address)
+        assert title_page.book_metadata(study, version="v1")["subtitle_lines"][2] == f"Repository: `{address}`"
     monkeypatch.setattr(title_page, "git_repository", lambda: None)
     assert len(title_page.book_metadata(study, version="v1")["subtitle_lines"]) == 2
     assert reproducibility.git_repository("/") is None

@@ -7,6 +7,7 @@ analysis/book/quarto/title-page.lua sets it as the book's subtitle in HTML, PDF 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from analysis.config import PROJECT_ROOT
@@ -25,6 +26,15 @@ def data_status(study: StudyData) -> str:
     return f"Study data: {title}, data cut-off {study.data_cutoff:%d %B %Y}".replace(" 0", " ")
 
 
+def _markdown_address(address: str) -> str:
+    """A web address as a Markdown link (`<https://…>`); anything else (a local path, an SSH
+    address `git@host:team/repo`) as code, which every format prints as written (an autolink
+    needs a scheme: the rendered title page showed "Repository:" with nothing after it)."""
+    if re.match(r"^[a-z][a-z0-9+.-]*://", address):
+        return f"<{address}>"
+    return "`" + address.replace("`", "") + "`"
+
+
 def book_metadata(study: StudyData, version: str | None = None) -> dict:
     """The title page's subtitle lines: the credit to the original study, version and data, and
     the project's repository when the checkout names one (the author line says who made this)."""
@@ -32,7 +42,7 @@ def book_metadata(study: StudyData, version: str | None = None) -> dict:
              f"Version {version or git_version()}. {data_status(study)}"]
     repository = git_repository()
     if repository:
-        lines.append(f"Repository: <{repository}>")
+        lines.append(f"Repository: {_markdown_address(repository)}")
     return {"subtitle_lines": lines}
 
 
