@@ -30,7 +30,8 @@ ALIGNMENT = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT,
 #: Above this many columns the table gets a landscape page.
 PORTRAIT_MAX_COLUMNS = 5
 INDENT_PT = 10
-NOTE_SIZE_PT = 8
+#: Journal tables: 9 pt text, notes 8 pt (as the report's Word tables).
+TABLE_SIZE_PT, NOTE_SIZE_PT = 9, 8
 #: A4 with 25 mm margins, as the report's Word version.
 PAGE_MM, MARGIN_MM = (210, 297), 25
 
@@ -61,6 +62,7 @@ def _write(cell, text: str, align: str = "left", bold: bool = False, indent: int
         paragraph.paragraph_format.left_indent = Pt(INDENT_PT * indent)
     run = paragraph.add_run(text)
     run.bold = bold
+    run.font.size = Pt(TABLE_SIZE_PT)
 
 
 def _header_rows(document_table, table: ReportTable) -> int:
