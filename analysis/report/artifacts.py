@@ -3,7 +3,7 @@
 A section function is registered with `@artifact("fig-…", "caption", alt="…")`; every figure
 needs its alt text (what a reader who cannot see it must know), kept here beside its caption.
 The notebooks (through `ReportContext.caption` and the `fig-alt` cell options written from this
-register by `python -m analysis alt-text`), the captions list and the supplement export read
+register by `python -m analysis alt-text`), the journal supplement and its Supplementary Appendix read
 this one register.
 Each section module fills it with its own entries when imported;
 `analysis.report.sections.all_artifacts()` imports them all.

@@ -7,7 +7,7 @@ so the notebooks, the captions and the supplement export share one list.
 Importing this package imports no section: a chapter imports only its own module
 (`from analysis.report.sections import cohort`), so its kernel does not pay for the others'
 imports (the subgroups' model code above all). `all_artifacts()` imports every section first,
-so the supplement and the captions list always see the whole register.
+so the journal supplement (its manifest and appendix) always sees the whole register.
 """
 
 from __future__ import annotations
