@@ -110,3 +110,34 @@ def test_two_renders_give_the_same_bytes(rendered):
     (_, first), (_, second) = rendered
     for name in APPENDIX_FILES:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_the_appendix_is_rendered_with_the_data_the_threshold_and_a_fixed_date(tmp_path, monkeypatch):
+    """What Quarto is given (a stand-in `quarto` records it): the project's Python, the data
+    folder, the small-cell threshold of the export and SOURCE_DATE_EPOCH, each format once."""
+    import json
+    import stat
+
+    from analysis.book.appendix import appendix_documents, render_appendix
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    calls = tmp_path / "calls.jsonl"
+    quarto = tmp_path / "quarto"
+    quarto.write_text(
+        "#!/usr/bin/env python3\nimport json, os, sys\n"
+        f"open({str(calls)!r}, 'a').write(json.dumps({{'argv': sys.argv[1:], 'env': dict(os.environ)}}) + '\\n')\n"
+        "name = sys.argv[2]; target = sys.argv[4]\n"
+        "open(name.rsplit('.', 1)[0] + ('.pdf' if target == 'typst' else '.docx'), 'w').write('x')\n")
+    quarto.chmod(quarto.stat().st_mode | stat.S_IXUSR)
+    documents = appendix_documents(read_plan(all_artifacts()), "Title", ["Version x"], "Project",
+                                   folder=tmp_path / "appendix")
+    pdf, docx = render_appendix(documents, quarto, BUNDLED_DATA, small_cell_threshold=5)
+    assert pdf.exists() and docx.exists()
+    recorded = [json.loads(line) for line in calls.read_text().splitlines()]
+    assert [r["argv"][2:] for r in recorded] == [["--to", "typst"], ["--to", "docx"]]
+    for run in recorded:
+        assert run["env"]["TKI_DATA_DIR"] == str(BUNDLED_DATA.resolve())
+        assert run["env"]["TKI_SMALL_CELL_THRESHOLD"] == "5"
+        assert run["env"]["QUARTO_PYTHON"] == sys.executable
+        assert run["env"]["SOURCE_DATE_EPOCH"].isdigit()
+    assert recorded[0]["env"]["SOURCE_DATE_EPOCH"] == recorded[1]["env"]["SOURCE_DATE_EPOCH"]
