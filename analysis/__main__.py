@@ -267,8 +267,9 @@ QUARTO_MISSING = """
 ==============================================================================
 Quarto was not found, so the book (HTML, PDF, DOCX) was NOT rendered.
 The analysis itself ran: every section was executed headless into
-_build/sections/ (.ipynb and .html per section) and the supplement tables and
-figures are in supplement/.
+_build/sections/ (.ipynb and .html per section). `make supplement` writes the
+manuscript's tables and figures to supplement/ (all but the Supplementary
+Appendix, which Quarto renders).
 To render the report, install Quarto 1.9 or newer, then run `make report` again:
   conda install -c conda-forge "quarto>=1.9"    (see environment.yml), or
   the installer from https://quarto.org/docs/get-started/
