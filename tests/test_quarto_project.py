@@ -91,6 +91,8 @@ def test_quarto_yml_is_a_book_with_the_required_settings():
                                  "pre-render": "analysis/book/quarto/pre-render.py"}
     assert CONFIG["quarto-required"] == ">=1.9"
     assert CONFIG["execute"]["freeze"] == "auto"
+    # no keep-alive kernels: a reused kernel keeps the QUARTO_EXECUTE_INFO of its first render
+    assert CONFIG["execute"]["daemon"] is False
     assert CONFIG["bibliography"] == "references.bib" and (ROOT / CONFIG["bibliography"]).exists()
     assert (ROOT / CONFIG["csl"]).exists()
     formats = CONFIG["format"]
