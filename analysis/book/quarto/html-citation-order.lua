@@ -36,7 +36,7 @@ function Pandoc(doc)
     citations:insert(pandoc.Space())
   end
   local hidden = pandoc.Div({ pandoc.Plain(citations) },
-    pandoc.Attr("", { "citation-order", "visually-hidden" }, { ["aria-hidden"] = "true", style = "display:none" }))
+    pandoc.Attr("", { "citation-order", "visually-hidden" }, { { "aria-hidden", "true" }, { "style", "display:none" } }))
   doc.blocks:insert(1, hidden)
   return doc
 end
