@@ -141,3 +141,12 @@ def test_the_appendix_is_rendered_with_the_data_the_threshold_and_a_fixed_date(t
         assert run["env"]["QUARTO_PYTHON"] == sys.executable
         assert run["env"]["SOURCE_DATE_EPOCH"].isdigit()
     assert recorded[0]["env"]["SOURCE_DATE_EPOCH"] == recorded[1]["env"]["SOURCE_DATE_EPOCH"]
+
+
+def test_the_appendix_runs_in_fresh_kernels_as_the_book():
+    import yaml
+
+    planned = read_plan(all_artifacts())
+    for target in ("typst", "docx"):
+        header = appendix_source(planned, "T", [], "P", target).split("---\n")[1]
+        assert yaml.safe_load(header)["execute"]["daemon"] is False

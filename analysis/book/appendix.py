@@ -83,7 +83,9 @@ def _front_matter(title: str, subtitle_lines: Sequence[str], author: str, target
         "toc-depth": 2,
         "number-sections": True,
         "jupyter": "python3",
-        "execute": {"echo": False, "warning": False},
+        # fresh kernels, as the book (its _quarto.yml says why: a kept kernel keeps the format of
+        # its first render)
+        "execute": {"echo": False, "warning": False, "daemon": False},
         "bibliography": str(PROJECT_ROOT / "references.bib"),
         "csl": str(PROJECT_ROOT / "vancouver.csl"),
     }
