@@ -185,10 +185,12 @@ def _section_path(args: argparse.Namespace) -> int:
 def _freeze_guard(args: argparse.Namespace) -> int:
     from analysis.book.freeze import guard_freeze
     from analysis.book.title_page import write_book_metadata
+    from analysis.report.banner import write_page_banner
 
     study = _load_once_per_render(args.data_dir)
     print(guard_freeze(study))
     write_book_metadata(study)
+    write_page_banner(study.synthetic)
     return 0
 
 
@@ -340,7 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.set_defaults(run=_section_path)
 
-    p = sub.add_parser("freeze-guard", help="clear Quarto's _freeze/ when the data changed")
+    p = sub.add_parser("freeze-guard", help="Quarto's pre-render step: validate, clear _freeze/ "
+                       "when the data, settings or code changed, write the title page's metadata and the "
+                       "banner of the pages that compute nothing")
     p.add_argument("data_dir", nargs="?", help=data_help)
     p.set_defaults(run=_freeze_guard)
 

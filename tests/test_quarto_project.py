@@ -17,7 +17,7 @@ import yaml
 
 from analysis.book.chapters import chapter_files, qmd_to_notebook, read_chapter
 from analysis.book.execute import INLINE, execute_chapter, inline_expressions
-from analysis.report import reproducibility
+from analysis.report import project_record, reproducibility
 from analysis.report.context import SYNTHETIC_NOTE
 from analysis.stats.key_results import key_results
 
@@ -138,7 +138,7 @@ def test_title_page_metadata_gives_credit_version_and_data_status(study, data_co
 
 
 def test_authors_markdown_numbers_each_affiliation_once():
-    text = reproducibility.authors_markdown()
+    text = project_record.authors_markdown()
     assert text.startswith("Chunxiao Sun^1^, Yijia Hua^1^, Nan Jin^1^, Xiaojia Wang^2^, Jian Huang^3^")
     assert text.count("^1^ Department of Oncology") == 1
     assert re.findall(r"^\^(\d)\^ ", text, re.M) == ["1", "2", "3"]
@@ -348,17 +348,33 @@ def _outputs(notebook) -> str:
 
 
 def test_the_python_chapters_are_the_front_and_back_matter():
-    assert PYTHON_CHAPTERS == ["index.qmd", "notebooks/methods.qmd", "notebooks/references.qmd",
-                               "notebooks/reproducibility.qmd", "notebooks/strobe.qmd"]
+    """The references and the STROBE checklist compute nothing, so they run no kernel (no Python
+    cell, no `jupyter:` engine line)."""
+    assert PYTHON_CHAPTERS == ["index.qmd", "notebooks/methods.qmd", "notebooks/reproducibility.qmd"]
+    for entry in ("notebooks/references.qmd", "notebooks/strobe.qmd"):
+        text = _path(entry).read_text(encoding="utf-8")
+        assert "```{python}" not in text and "`{python}" not in text and "jupyter:" not in text
 
 
-def test_every_page_shows_the_synthetic_banner_cell():
-    """Each chapter (one HTML page each) prints the banner in an asis cell (empty for real data)."""
+def test_every_page_shows_the_synthetic_banner():
+    """Each chapter (one HTML page each) prints the banner in an asis cell (empty for real data);
+    a page without code includes the banner file the pre-render step writes."""
+    from analysis.report.banner import PAGE_BANNER_FILE
+
+    include = re.compile(r"^\{\{< include (\S+) >\}\}$", re.M)
     for entry in LISTED:
         cells = read_chapter(_path(entry)).cells
-        banner = [c for c in cells if c.cell_type == "code" and ".banner()" in c.source]
-        assert banner, f"{entry} has no synthetic-data banner"
-        assert "#| output: asis" in banner[0].source
+        if any(c.cell_type == "code" for c in cells):
+            banner = [c for c in cells if c.cell_type == "code" and ".banner()" in c.source]
+            assert banner, f"{entry} has no synthetic-data banner"
+            assert "#| output: asis" in banner[0].source
+            continue
+        text = _path(entry).read_text(encoding="utf-8")
+        included = include.findall(text)
+        assert included, f"{entry} has no synthetic-data banner"
+        assert (_path(entry).parent / included[0]).resolve() == PAGE_BANNER_FILE
+        blocks = [b.strip() for b in re.sub(r"<!--.*?-->", "", text, flags=re.S).split("\n\n") if b.strip()]
+        assert blocks[0].startswith("# ") and include.match(blocks[1]), f"{entry}: banner under the title"
 
 
 @pytest.mark.parametrize("entry", PYTHON_CHAPTERS)
@@ -534,14 +550,13 @@ def test_quarto_version_comes_from_the_render_environment():
 
 
 def test_git_commit_is_unknown_outside_a_checkout(tmp_path: Path):
-    assert reproducibility.git_commit(tmp_path) == "unknown"
+    assert project_record.git_commit(tmp_path) == "unknown"
 
 
 def test_the_document_has_an_author_who_is_not_the_study_team(monkeypatch, study):
     """A Typst book needs an author (none: no PDF); it is the re-analysis project, and the
     title page names the project's repository when the checkout has one."""
     from analysis.book import title_page
-    from analysis.report import reproducibility
 
     author = CONFIG["book"]["author"]
     assert isinstance(author, str) and "project" in author
@@ -554,13 +569,13 @@ def test_the_document_has_an_author_who_is_not_the_study_team(monkeypatch, study
         assert title_page.book_metadata(study, version="v1")["subtitle_lines"][2] == f"Repository: `{address}`"
     monkeypatch.setattr(title_page, "git_repository", lambda: None)
     assert len(title_page.book_metadata(study, version="v1")["subtitle_lines"]) == 2
-    assert reproducibility.git_repository("/") is None
+    assert project_record.git_repository("/") is None
 
 
 def test_repository_address_never_carries_a_password(tmp_path):
     import subprocess
 
-    from analysis.report.reproducibility import git_repository
+    from analysis.report.project_record import git_repository
 
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin",

@@ -12,8 +12,7 @@ from __future__ import annotations
 import shutil
 
 from analysis.config import PROJECT_ROOT, small_cell_threshold
-from analysis.stats.key_results import data_fingerprint
-from analysis.study.fingerprint import code_fingerprint
+from analysis.study.fingerprint import code_fingerprint, data_fingerprint
 from analysis.study.study_data import StudyData
 
 FREEZE_DIR = PROJECT_ROOT / "_freeze"

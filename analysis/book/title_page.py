@@ -11,9 +11,8 @@ import re
 from pathlib import Path
 
 from analysis.config import PROJECT_ROOT
-from analysis.report.context import SYNTHETIC_NOTE
-from analysis.report.reproducibility import git_repository, git_version, study_credit
-from analysis.study.validation import StudyData
+from analysis.report.project_record import git_repository, git_version, study_credit
+from analysis.study.study_data import SYNTHETIC_NOTE, StudyData
 
 METADATA_FILE = PROJECT_ROOT / "_build" / "book-metadata.json"
 
@@ -54,8 +53,9 @@ def book_title_and_author(config: Path = PROJECT_ROOT / "_quarto.yml") -> tuple[
     return str(book["title"]), str(book["author"])
 
 
-def write_book_metadata(study: StudyData, path: Path = METADATA_FILE) -> Path:
-    """Write the title page's metadata for the Lua filter (UTF-8 JSON)."""
+def write_book_metadata(study: StudyData, path: Path | None = None) -> Path:
+    """Write the title page's metadata for the Lua filter (UTF-8 JSON; default `METADATA_FILE`)."""
+    path = METADATA_FILE if path is None else path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(book_metadata(study), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return path

@@ -15,13 +15,12 @@ import pandas as pd
 
 from analysis import config
 from analysis.study.cache import load_validated
-from analysis.study.study_data import StudyData
+from analysis.study.study_data import SYNTHETIC_NOTE, StudyData
 
 from . import style
 from .artifacts import find_artifact
+from .banner import banner_markdown
 from .report_table import output_format
-
-SYNTHETIC_NOTE = "Synthetic data: generated to reproduce the published figures, not patient data."
 
 
 class Phrase(str):
@@ -87,19 +86,9 @@ class ReportContext:
         return Phrase(SYNTHETIC_NOTE if self.synthetic else "")
 
     def banner(self) -> None:
-        """Print the synthetic-data notice (Markdown, for an `output: asis` cell); nothing for real data.
-
-        A callout in HTML and PDF; in Word a paragraph in its own style ("Synthetic data
-        notice"), since Quarto's Word callout writes paragraphs with two property blocks.
-        """
-        if not self.synthetic:
-            return
-        text = (f"{SYNTHETIC_NOTE} Every number in this section is computed from the bundled "
-                "synthetic cohort.")
-        if output_format() == "docx":
-            print(f"::: {{custom-style=\"Synthetic data notice\"}}\n**Synthetic data.** {text}\n:::\n")
-        else:
-            print(f"::: {{.callout-warning title=\"Synthetic data\"}}\n{text}\n:::\n")
+        """Print the synthetic-data notice for this output format (Markdown, for an `output: asis`
+        cell); nothing for real data (analysis.report.banner)."""
+        print(banner_markdown(self.synthetic, output_format()), end="")
 
     def captioned(self, text: str) -> Phrase:
         """A caption: `text` with the data note appended (never empty, so safe inline)."""

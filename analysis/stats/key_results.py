@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.study.derive import analysis_dataset
+from analysis.study.fingerprint import data_fingerprint
 from analysis.study.study_data import StudyData
 
 from .adverse_events import adverse_event_table
@@ -38,14 +38,6 @@ def _num(value: Any) -> float | None:
         return None
     value = float(value)
     return None if np.isnan(value) else value
-
-
-def data_fingerprint(study: StudyData) -> str:
-    """One SHA-256 over the input files' own checksums, in file-name order."""
-    digest = hashlib.sha256()
-    for name in sorted(study.files):
-        digest.update(f"{name}:{study.files[name]['sha256']}\n".encode())
-    return digest.hexdigest()
 
 
 def _rmst(time: pd.Series, event: pd.Series) -> dict:

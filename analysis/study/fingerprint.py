@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analysis.config import PROJECT_ROOT
 
 from . import schema
+
+if TYPE_CHECKING:
+    from .study_data import StudyData
 
 
 def code_fingerprint() -> str:
@@ -26,4 +30,12 @@ def input_files_fingerprint(directory: Path) -> str | None:
         if not path.is_file():
             return None
         digest.update(f"{name}:{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return digest.hexdigest()
+
+
+def data_fingerprint(study: StudyData) -> str:
+    """One SHA-256 over the input files' own checksums, in file-name order."""
+    digest = hashlib.sha256()
+    for name in sorted(study.files):
+        digest.update(f"{name}:{study.files[name]['sha256']}\n".encode())
     return digest.hexdigest()

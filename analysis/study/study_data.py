@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
+#: How every output (title page, banners, captions) describes a synthetic data folder.
+SYNTHETIC_NOTE = "Synthetic data: generated to reproduce the published figures, not patient data."
+
 
 @dataclass
 class StudyData:
