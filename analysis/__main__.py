@@ -12,10 +12,12 @@ import os
 import sys
 from pathlib import Path
 
+from analysis.book.section_files import UnknownSection
 from analysis.config import PROJECT_ROOT, data_dir
 
 EXIT_DATA_PROBLEM = 2
 EXIT_ENVIRONMENT = 3
+EXIT_USAGE = 2  # a name the command does not know, as argparse exits for a bad command line
 
 
 def missing_package_message(err: ModuleNotFoundError) -> str:
@@ -176,7 +178,7 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _section_path(args: argparse.Namespace) -> int:
-    from analysis.book.execute import find_section
+    from analysis.book.section_files import find_section
 
     print(find_section(args.name).script.relative_to(Path.cwd().resolve()))
     return 0
@@ -394,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
         # e.g. Quarto's pre-render step run by a `python` outside the project's environment
         print(missing_package_message(err), file=sys.stderr)
         return EXIT_ENVIRONMENT
+    except UnknownSection as err:
+        print(f"error: {err.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
     except Exception as err:
         # Imported here: reading the data pulls in pandas, which `sections` starts without.
         from analysis.study.problems import DataValidationError

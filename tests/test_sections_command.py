@@ -43,3 +43,26 @@ def test_a_data_problem_stops_the_command_before_any_chapter_runs(data_copy: Pat
     assert code != 0 and started == []
     assert "patients.csv" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_an_unknown_section_is_one_line_naming_the_sections_there_are(tmp_path: Path, capsys):
+    """`make section NAME=…` and `sections …` with a misspelt name: exit 2, no traceback."""
+    for command in (["section-path", "subgroup"], ["sections", "subgroup", "--out", str(tmp_path / "out")]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert err.strip() == ("error: no section 'subgroup'; sections are: index, methods, cohort, "
+                               "efficacy, subgroups, safety, reproducibility")
+    assert not (tmp_path / "out").exists()
+
+
+def test_naming_a_section_file_needs_neither_nbclient_nor_jupytext():
+    """`make section` names the chapter's file before Quarto starts; that step stays light."""
+    import json
+    import subprocess
+    import sys
+
+    script = ("from analysis.book.section_files import find_section; find_section('subgroups')\n"
+              "import json, sys; print(json.dumps(sorted(sys.modules)))")
+    loaded = set(json.loads(subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
+                                           text=True).stdout))
+    assert not loaded & {"nbclient", "jupytext", "nbformat", "pandas"}

@@ -24,47 +24,12 @@ from nbclient import NotebookClient
 
 from analysis.config import NOTEBOOKS, PROJECT_ROOT, environment_with_data_dir
 
-from .chapters import chapter_files, read_chapter
+from .chapters import read_chapter
 from .readable_html import readable_page
+from .section_files import Section, book_chapters, find_section, sections  # noqa: F401 (the command's API)
 
 INLINE = re.compile(r"`\{python\}\s+([^`]+)`")
 _MARKER = "__inline_values__"
-
-
-@dataclass(frozen=True)
-class Section:
-    """One section notebook: its name ('cohort'), its script and its paired notebook."""
-
-    name: str
-    script: Path
-
-    @property
-    def notebook(self) -> Path:
-        return self.script.with_suffix(".ipynb")
-
-
-def sections() -> list[Section]:
-    """The section notebooks in reading order (file names NN-name.py)."""
-    scripts = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.py"))
-    return [Section(s.stem.split("-", 1)[1], s) for s in scripts]
-
-
-def book_chapters() -> list[Section]:
-    """Every chapter of the book that runs code (summary, methods, sections, appendices)."""
-    chapters = [Section(path.stem.split("-", 1)[-1], path) for path in chapter_files()]
-    return [c for c in chapters if any(cell.cell_type == "code" for cell in read_chapter(c.script).cells)]
-
-
-def find_section(name: str) -> Section:
-    """A chapter by name ('efficacy', 'methods') or file stem ('02-efficacy')."""
-    for section in sections():  # the four sections first: listing the book reads every chapter
-        if name in (section.name, section.script.stem):
-            return section
-    for section in book_chapters():
-        if name in (section.name, section.script.stem):
-            return section
-    known = ", ".join(s.name for s in book_chapters())
-    raise KeyError(f"no section {name!r}; sections are: {known}")
 
 
 def inline_expressions(source: str) -> list[str]:
