@@ -187,12 +187,10 @@ def _section_path(args: argparse.Namespace) -> int:
 def _freeze_guard(args: argparse.Namespace) -> int:
     from analysis.book.freeze import guard_freeze
     from analysis.book.title_page import write_book_metadata
-    from analysis.report.banner import write_page_banner
 
     study = _load_once_per_render(args.data_dir)
     print(guard_freeze(study))
     write_book_metadata(study)
-    write_page_banner(study.synthetic)
     return 0
 
 

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from analysis.config import PROJECT_ROOT
+from analysis.report.banner import page_banner_markdown
 from analysis.report.project_record import git_repository, git_version, study_credit
 from analysis.study.study_data import SYNTHETIC_NOTE, StudyData
 
@@ -36,13 +37,14 @@ def _markdown_address(address: str) -> str:
 
 def book_metadata(study: StudyData, version: str | None = None) -> dict:
     """The title page's subtitle lines: the credit to the original study, version and data, and
-    the project's repository when the checkout names one (the author line says who made this)."""
+    the project's repository when the checkout names one (the author line says who made this);
+    and the synthetic-data banner of the pages that compute nothing (analysis.report.banner)."""
     lines = [f"A reproducible re-analysis of {study_credit()} (the original study)",
              f"Version {version or git_version()}. {data_status(study)}"]
     repository = git_repository()
     if repository:
         lines.append(f"Repository: {_markdown_address(repository)}")
-    return {"subtitle_lines": lines}
+    return {"subtitle_lines": lines, "page_banner": page_banner_markdown(study.synthetic)}
 
 
 def book_title_and_author(config: Path = PROJECT_ROOT / "_quarto.yml") -> tuple[str, str]:
