@@ -57,5 +57,5 @@ def test_the_filter_replaces_the_placeholder_for_every_format_before_quarto_read
     entry = {"at": "pre-ast", "path": "analysis/book/quarto/page-banner.lua"}
     assert entry in config["filters"]
     lua = (PROJECT_ROOT / entry["path"]).read_text(encoding="utf-8")
-    assert 'classes:includes("page-banner")' in lua and '"book-metadata.json"' in lua
+    assert 'classes:includes("page-banner")' in lua and 'require("book_metadata")' in lua
     assert 'is_format("docx") and banner.docx or banner.default' in lua

@@ -5,6 +5,7 @@ Typst from PyPI."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -40,6 +41,8 @@ QUARTO_DIR = PROJECT_ROOT / "analysis" / "book" / "quarto"
 SHARED_RENDER = PROJECT_ROOT.parent / "shared" / "render"
 #: Stand-in for Quarto's Lua API, so the report's filters run under plain Pandoc.
 QUARTO_STUB = """
+-- Quarto's require() also looks beside the filter (its shared module book_metadata.lua)
+package.path = package.path .. ";" .. os.getenv("STUB_FILTER_DIR") .. "/?.lua"
 quarto = {
   doc = { is_format = function(name) return FORMAT:match(name) ~= nil end },
   json = { decode = pandoc.json.decode },
@@ -334,6 +337,7 @@ def _with_stub(lua: str, tmp_path: Path) -> Path:
 
 
 def _run_filter(markdown: str, to: str, lua: str, tmp_path: Path, extra: tuple = ()) -> str:
+    os.environ.setdefault("STUB_FILTER_DIR", str(QUARTO_DIR))
     return pypandoc.convert_text(markdown, to, format="markdown",
                                  extra_args=["--lua-filter", str(_with_stub(lua, tmp_path)), *extra])
 
@@ -370,6 +374,27 @@ def test_title_page_filter_puts_version_and_data_status_under_the_title(tmp_path
                       extra=("--standalone",))
     assert "Version v1. Synthetic data: not patient data." in out and "<em>et al.</em>" in out
     assert ">old<" not in out
+
+
+def test_page_banner_filter_fills_the_placeholder_per_format_and_removes_it_for_real_data(tmp_path, monkeypatch):
+    from analysis.report.banner import page_banner_markdown
+
+    (tmp_path / "_build").mkdir()
+    metadata = tmp_path / "_build" / "book-metadata.json"
+    monkeypatch.setenv("STUB_PROJECT_DIR", str(tmp_path))
+    page = "# References\n\n::: {.page-banner}\n:::\n\nThe list.\n"
+    metadata.write_text(json.dumps({"subtitle_lines": [], "page_banner": page_banner_markdown(True)}))
+    html = _run_filter(page, "html", "page-banner.lua", tmp_path)
+    assert 'class="callout-warning"' in html and "Every number in this report" in html
+    assert "page-banner" not in html and html.index("References") < html.index("callout") < html.index("The list.")
+    docx = tmp_path / "page.docx"
+    pypandoc.convert_text(page, "docx", format="markdown", outputfile=str(docx), extra_args=[
+        "--lua-filter", str(_with_stub("page-banner.lua", tmp_path)), "--reference-doc", str(REFERENCE_DOC)])
+    xml = zipfile.ZipFile(docx).read("word/document.xml").decode()
+    assert "SyntheticDataNotice" in xml and "callout" not in xml
+    metadata.write_text(json.dumps({"subtitle_lines": [], "page_banner": None}))
+    real = _run_filter(page, "html", "page-banner.lua", tmp_path)
+    assert "callout" not in real and "Synthetic" not in real and "page-banner" not in real and "The list." in real
 
 
 # ============================================================================ the command

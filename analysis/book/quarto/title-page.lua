@@ -3,19 +3,10 @@
 -- _build/book-metadata.json, which the project's pre-render step (`python -m analysis
 -- freeze-guard`) writes after validating the data. Without that file the subtitle is kept.
 
-local function read_json(path)
-  local handle = io.open(path, "r")
-  if handle == nil then return nil end
-  local text = handle:read("a")
-  handle:close()
-  local ok, value = pcall(quarto.json.decode, text)
-  if ok then return value end
-  return nil
-end
+local book_metadata = require("book_metadata")
 
 function Meta(meta)
-  local root = (quarto.project and quarto.project.directory) or "."
-  local info = read_json(pandoc.path.join({ root, "_build", "book-metadata.json" }))
+  local info = book_metadata.read()
   if info == nil then return nil end
   local lines = pandoc.Inlines({})
   for index, line in ipairs(info.subtitle_lines or {}) do
