@@ -120,7 +120,8 @@ def _dictionary(args: argparse.Namespace) -> int:
 
 
 def _sections(args: argparse.Namespace) -> int:
-    from analysis.book.execute import book_chapters, execute_sections, find_section, write_executed
+    from analysis.book.execute import execute_sections, write_executed
+    from analysis.book.section_files import book_chapters, find_section
 
     chosen = [find_section(name) for name in args.names] if args.names else book_chapters()
     jobs = args.jobs if args.jobs else min(os.cpu_count() or 1, len(chosen))

@@ -47,7 +47,8 @@ def write_text_table(frame: pd.DataFrame, path: Path) -> None:
 def executed():
     """Run a chapter once per test session on the bundled data (fresh kernel each), by name:
     'efficacy', 'index', 'methods', ..."""
-    from analysis.book.execute import execute_section, find_section
+    from analysis.book.execute import execute_section
+    from analysis.book.section_files import find_section
 
     cache = {}
 

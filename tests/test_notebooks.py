@@ -11,7 +11,8 @@ import pytest
 import yaml
 from nbclient.exceptions import CellExecutionError
 
-from analysis.book.execute import INLINE, execute_section, find_section, sections
+from analysis.book.execute import INLINE, execute_section
+from analysis.book.section_files import find_section, sections
 from analysis.report.context import SYNTHETIC_NOTE
 from analysis.report.sections import all_artifacts
 

@@ -17,7 +17,8 @@ from broken_data import every_patient_benefited_from_tdm1, every_patient_primary
 from matplotlib.figure import Figure
 
 from analysis.__main__ import main
-from analysis.book.execute import INLINE, execute_section, find_section
+from analysis.book.execute import INLINE, execute_section
+from analysis.book.section_files import find_section
 from analysis.config import BUNDLED_DATA
 from analysis.report.context import ReportContext
 from analysis.report.report_table import ReportTable

@@ -9,7 +9,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from analysis.book.execute import book_chapters
+from analysis.book.section_files import book_chapters
 from analysis.book.supplement import export_supplement
 from analysis.report.report_table import read_saved
 from analysis.config import BUNDLED_DATA

@@ -18,7 +18,8 @@ from matplotlib.figure import Figure
 from scipy import stats
 from tests_paths import FIXTURES, read_fixture
 
-from analysis.book.execute import INLINE, execute_section, find_section
+from analysis.book.execute import INLINE, execute_section
+from analysis.book.section_files import find_section
 from analysis.report import subgroup_tables
 from analysis.report.context import ReportContext
 from analysis.report.report_table import ReportTable

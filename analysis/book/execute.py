@@ -26,7 +26,7 @@ from analysis.config import NOTEBOOKS, PROJECT_ROOT, environment_with_data_dir
 
 from .chapters import read_chapter
 from .readable_html import readable_page
-from .section_files import Section, book_chapters, find_section, sections  # noqa: F401 (the command's API)
+from .section_files import Section
 
 INLINE = re.compile(r"`\{python\}\s+([^`]+)`")
 _MARKER = "__inline_values__"

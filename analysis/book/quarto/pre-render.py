@@ -5,7 +5,8 @@ PATH: quarto-cli src/core/run/python.ts), the one its Jupyter engine runs the ch
 `python` command need not exist (Debian has only `python3`) and may be another Python. Before
 every render the command validates the data in use, clears frozen results of other data,
 settings or code, and writes the title page's metadata and the synthetic-data banner of the
-pages that compute nothing (analysis/book/freeze.py, title_page.py, analysis/report/banner.py). Outside the project's environment it says so in one line.
+pages that compute nothing (analysis/book/freeze.py, title_page.py, analysis/report/banner.py).
+Outside the project's environment it says so in one line.
 """
 
 import subprocess
