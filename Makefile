@@ -5,15 +5,28 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?= $(or $(TKI_DATA_DIR),data/synthetic)
 
-.PHONY: setup tools quarto test report check-render section supplement pair synthetic dictionary references word-reference clean
+# The environment's files live outside the checkout and .venv is a link to them: Quarto lists
+# every file under the project folder twice per render (quarto-cli issue 6771) and does not follow
+# links, and a virtual environment's 34,000 files cost about 4 s of every `make section`. One
+# environment per checkout (the folder's name and a checksum of its path); ENV_HOME moves them all.
+ENV_HOME ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tki-her2-report
+ENV_DIR  := $(ENV_HOME)/$(notdir $(CURDIR))-$(firstword $(shell printf '%s' '$(CURDIR)' | cksum))
+
+.PHONY: setup tools quarto test report check-render section supplement pair synthetic dictionary references word-reference clean clean-env
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@if [ -L $(VENV) ] && [ ! -e $(VENV) ]; then rm $(VENV); fi
+	@if [ ! -e $(VENV) ]; then \
+		echo "setup: the environment in $(ENV_DIR) (linked as $(VENV))" && \
+		mkdir -p "$(ENV_DIR)" && $(PYTHON) -m venv "$(ENV_DIR)" && ln -s "$(ENV_DIR)" $(VENV); \
+	fi
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
 	touch $(STAMP)
 
 # An explicit `make setup` also (re)tries to install Quarto into .venv (see `quarto`).
 setup: $(STAMP)
+	@[ -L $(VENV) ] || echo "note: $(VENV) is a folder inside the checkout, so every Quarto render lists its files" \
+		"(seconds per render); \`make clean-env && make setup\` puts it outside, linked as $(VENV)"
 	$(if $(filter setup,$(MAKECMDGOALS)),@$(PY) -m analysis quarto-path --retry >/dev/null || true)
 
 # Quarto >= 1.9 into .venv through PyPI's quarto-cli (needs internet), even after a failed attempt.
@@ -103,3 +116,9 @@ word-reference: setup
 
 clean:
 	rm -rf _book _freeze .quarto _build supplement
+
+# Remove this checkout's environment (the folder .venv links to, and the link); setup remakes it.
+# A link to a folder setup did not make is only unlinked.
+clean-env:
+	@if [ "$$(readlink $(VENV))" = "$(ENV_DIR)" ]; then rm -rf "$(ENV_DIR)"; fi
+	rm -rf $(VENV)

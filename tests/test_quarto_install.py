@@ -150,6 +150,21 @@ def test_a_failed_install_is_reported_in_one_line_and_not_repeated(tmp_path, ven
     assert "name resolution" in second[0] and second[0].endswith("not retried (`make quarto` tries again).")
 
 
+def test_an_environment_linked_as_dot_venv_is_named_by_its_link(tmp_path, failing, monkeypatch, capsys):
+    """`make setup` keeps the environment outside the checkout, linked as .venv: messages name the
+    link the reader knows, not the cache folder behind it."""
+    outside = tmp_path / "cache" / "checkout-123"
+    (outside / "bin").mkdir(parents=True)
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / ".venv").symlink_to(outside)
+    monkeypatch.chdir(checkout)
+    assert quarto.usable_quarto(Path(".venv").absolute(), installer=failing, search_path="") is None
+    message = stderr_lines(capsys)[0]
+    assert "into .venv " in message and "(log: .venv/quarto-install.log;" in message
+    assert str(outside) not in message
+
+
 def test_retry_ignores_the_failed_attempt_and_success_clears_it(tmp_path, venv, failing, succeeding, capsys):
     assert quarto.usable_quarto(venv, installer=failing, search_path="") is None
     assert quarto.usable_quarto(venv, installer=succeeding, search_path="") is None  # remembered

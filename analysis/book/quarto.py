@@ -126,11 +126,13 @@ def install_quarto(venv: Path, installer: Sequence[str], timeout: float) -> str 
 
 
 def _shown(path: Path) -> str:
-    """`path` relative to the working directory when it is inside it (shorter messages)."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    """`path` relative to the working directory when it is inside it (shorter messages); the
+    link's path when it is reached through one (.venv links to a folder outside the checkout)."""
+    cwd = Path.cwd().resolve()
+    for candidate in (path.absolute(), path.resolve()):
+        if candidate.is_relative_to(cwd):
+            return str(candidate.relative_to(cwd))
+    return str(path)
 
 
 def usable_quarto(venv: Path, *, installer: Sequence[str] | None = None, retry: bool = False,

@@ -1,0 +1,103 @@
+"""Where `make setup` puts the project's environment: outside the checkout, linked as .venv.
+
+Quarto lists every file under the project folder twice per render (quarto-cli issue 6771) and does
+not follow links; a virtual environment inside the checkout costs seconds of every render. These
+tests run the real Makefile in a scratch checkout with a stand-in Python (no pip, no network).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from analysis.config import PROJECT_ROOT
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
+
+# A stand-in for python3: `-m venv DIR` makes DIR/bin/python (itself), every other call succeeds.
+STAND_IN_PYTHON = textwrap.dedent(f"""\
+    #!{sys.executable}
+    import os, shutil, sys
+    if sys.argv[1:3] == ["-m", "venv"]:
+        target = sys.argv[3]
+        os.makedirs(os.path.join(target, "bin"), exist_ok=True)
+        shutil.copy(__file__, os.path.join(target, "bin", "python"))
+    """)
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    root = tmp_path / "checkout"
+    root.mkdir()
+    shutil.copy(PROJECT_ROOT / "Makefile", root / "Makefile")
+    (root / "pyproject.toml").write_text("[project]\nname = 'stand-in'\n", encoding="utf-8")
+    python = tmp_path / "python3"
+    python.write_text(STAND_IN_PYTHON, encoding="utf-8")
+    python.chmod(0o755)
+    return root
+
+
+def make(checkout: Path, *goals: str) -> str:
+    """Run make in the scratch checkout with the stand-in Python; return what it printed."""
+    done = subprocess.run(
+        ["make", "--no-print-directory", *goals, f"PYTHON={checkout.parent / 'python3'}",
+         f"ENV_HOME={checkout.parent / 'envs'}"],
+        cwd=checkout, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def test_setup_makes_the_environment_outside_the_checkout_and_links_it(checkout):
+    printed = make(checkout, "setup")
+    link = checkout / ".venv"
+    assert link.is_symlink()
+    target = link.resolve()
+    assert target.parent == checkout.parent / "envs"
+    assert target.name.startswith("checkout-") and target.name.removeprefix("checkout-").isdigit()
+    assert not target.is_relative_to(checkout)
+    assert (target / "bin" / "python").is_file() and (target / ".installed-stamp").is_file()
+    assert f"setup: the environment in {target} (linked as .venv)" in printed
+    assert "note:" not in printed
+
+    again = make(checkout, "setup")
+    assert "setup: the environment" not in again and "pip install" not in again
+
+
+def test_setup_remakes_an_environment_whose_folder_was_removed(checkout):
+    make(checkout, "setup")
+    target = (checkout / ".venv").resolve()
+    shutil.rmtree(target)  # e.g. a cleaned cache: .venv is left pointing nowhere
+    printed = make(checkout, "setup")
+    assert "setup: the environment in" in printed
+    assert (checkout / ".venv").resolve() == target and (target / ".installed-stamp").is_file()
+
+
+def test_clean_env_removes_the_environment_and_its_link(checkout):
+    make(checkout, "setup")
+    target = (checkout / ".venv").resolve()
+    make(checkout, "clean-env")
+    assert not (checkout / ".venv").exists() and not (checkout / ".venv").is_symlink()
+    assert not target.exists()
+
+
+def test_clean_env_only_unlinks_a_folder_setup_did_not_make(checkout, tmp_path):
+    own = tmp_path / "my-env"
+    (own / "bin").mkdir(parents=True)
+    (checkout / ".venv").symlink_to(own)
+    make(checkout, "clean-env")
+    assert not (checkout / ".venv").is_symlink() and own.is_dir()
+
+
+def test_an_environment_folder_inside_the_checkout_is_kept_with_a_note(checkout):
+    inside = checkout / ".venv"
+    (inside / "bin").mkdir(parents=True)
+    shutil.copy(checkout.parent / "python3", inside / "bin" / "python")
+    printed = make(checkout, "setup")
+    assert inside.is_dir() and not inside.is_symlink()
+    assert "note: .venv is a folder inside the checkout" in printed
+    assert "make clean-env && make setup" in printed
