@@ -68,6 +68,17 @@ def test_setup_makes_the_environment_outside_the_checkout_and_links_it(checkout)
     assert "setup: the environment" not in again and "pip install" not in again
 
 
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_the_link_is_not_committed(checkout):
+    """.gitignore must ignore `.venv` as a link too (`.venv/` matches only a folder)."""
+    make(checkout, "setup")
+    shutil.copy(PROJECT_ROOT / ".gitignore", checkout / ".gitignore")
+    subprocess.run(["git", "init", "-q"], cwd=checkout, check=True)
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=checkout,
+                            capture_output=True, text=True, check=True).stdout.split("\n")
+    assert sorted(line for line in status if line) == ["?? .gitignore", "?? Makefile", "?? pyproject.toml"]
+
+
 def test_setup_remakes_an_environment_whose_folder_was_removed(checkout):
     make(checkout, "setup")
     target = (checkout / ".venv").resolve()
