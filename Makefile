@@ -78,6 +78,7 @@ check-render: report
 TO ?= html
 section: setup
 	@test -n "$(NAME)" || (echo "usage: make section NAME=cohort|efficacy|subgroups|safety" && exit 2)
+	@$(PY) -m analysis section-path $(NAME) >/dev/null
 	$(PY) -m analysis validate $(DATA)
 	@if Q="$$($(PY) -m analysis quarto-path)"; then \
 		$(PY) -m analysis render --quarto "$$Q" --data-dir $(DATA) \

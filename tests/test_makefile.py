@@ -1,8 +1,10 @@
-"""Where `make setup` puts the project's environment: outside the checkout, linked as .venv.
+"""The Makefile's own logic, run with the real Makefile in a scratch checkout and a stand-in
+Python (no pip, no network, no Quarto).
 
-Quarto lists every file under the project folder twice per render (quarto-cli issue 6771) and does
-not follow links; a virtual environment inside the checkout costs seconds of every render. These
-tests run the real Makefile in a scratch checkout with a stand-in Python (no pip, no network).
+Where `make setup` puts the project's environment: outside the checkout, linked as .venv. Quarto
+lists every file under the project folder twice per render (quarto-cli issue 6771) and does not
+follow links; a virtual environment inside the checkout costs seconds of every render. And
+`make section NAME=...` stops on a misspelt name before validating or rendering anything.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from analysis.config import PROJECT_ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
 
-# A stand-in for python3: `-m venv DIR` makes DIR/bin/python (itself), every other call succeeds.
+# A stand-in for python3: `-m venv DIR` makes DIR/bin/python (itself); `-m analysis` commands
+# are appended to calls.txt beside it, `section-path` knows one section and `quarto-path` finds
+# none; every other call succeeds.
 STAND_IN_PYTHON = textwrap.dedent(f"""\
     #!{sys.executable}
     import os, shutil, sys
@@ -27,6 +31,15 @@ STAND_IN_PYTHON = textwrap.dedent(f"""\
         target = sys.argv[3]
         os.makedirs(os.path.join(target, "bin"), exist_ok=True)
         shutil.copy(__file__, os.path.join(target, "bin", "python"))
+    elif sys.argv[1:3] == ["-m", "analysis"]:
+        with open("calls.txt", "a") as calls:
+            calls.write(" ".join(sys.argv[3:]) + "\\n")
+        if sys.argv[3] == "section-path":
+            if sys.argv[4] != "subgroups":
+                sys.exit(f"error: no section '{{sys.argv[4]}}'; sections are: subgroups")
+            print("notebooks/03-subgroups.py")
+        elif sys.argv[3] == "quarto-path":
+            sys.exit(1)
     """)
 
 
@@ -42,14 +55,26 @@ def checkout(tmp_path: Path) -> Path:
     return root
 
 
-def make(checkout: Path, *goals: str) -> str:
-    """Run make in the scratch checkout with the stand-in Python; return what it printed."""
-    done = subprocess.run(
+def run_make(checkout: Path, *goals: str) -> subprocess.CompletedProcess[str]:
+    """Run make in the scratch checkout with the stand-in Python."""
+    return subprocess.run(
         ["make", "--no-print-directory", *goals, f"PYTHON={checkout.parent / 'python3'}",
          f"ENV_HOME={checkout.parent / 'envs'}"],
         cwd=checkout, capture_output=True, text=True, timeout=60)
+
+
+def make(checkout: Path, *goals: str) -> str:
+    """Run make, which must succeed; return what it printed."""
+    done = run_make(checkout, *goals)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout + done.stderr
+
+
+def analysis_calls(checkout: Path) -> list[str]:
+    """The `python -m analysis` commands make ran (without the ones `setup` runs)."""
+    calls = checkout / "calls.txt"
+    lines = calls.read_text().splitlines() if calls.exists() else []
+    return [line for line in lines if not line.startswith("quarto-path --retry")]
 
 
 def test_setup_makes_the_environment_outside_the_checkout_and_links_it(checkout):
@@ -76,7 +101,7 @@ def test_the_link_is_not_committed(checkout):
     subprocess.run(["git", "init", "-q"], cwd=checkout, check=True)
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=checkout,
                             capture_output=True, text=True, check=True).stdout.split("\n")
-    assert sorted(line for line in status if line) == ["?? .gitignore", "?? Makefile", "?? pyproject.toml"]
+    assert "?? Makefile" in status and not [line for line in status if ".venv" in line]
 
 
 def test_setup_remakes_an_environment_whose_folder_was_removed(checkout):
@@ -112,3 +137,22 @@ def test_an_environment_folder_inside_the_checkout_is_kept_with_a_note(checkout)
     assert inside.is_dir() and not inside.is_symlink()
     assert "note: .venv is a folder inside the checkout" in printed
     assert "make clean-env && make setup" in printed
+
+
+def test_a_misspelt_section_stops_before_validating_or_rendering(checkout):
+    make(checkout, "setup")
+    (checkout / "calls.txt").unlink(missing_ok=True)
+    done = run_make(checkout, "section", "NAME=subgroup")
+    assert done.returncode != 0
+    assert "error: no section 'subgroup'; sections are: subgroups" in done.stderr
+    assert analysis_calls(checkout) == ["section-path subgroup"]
+
+
+def test_a_known_section_is_validated_then_executed(checkout):
+    """Without Quarto (the stand-in finds none) the chapter is executed headless."""
+    make(checkout, "setup")
+    (checkout / "calls.txt").unlink(missing_ok=True)
+    make(checkout, "section", "NAME=subgroups")
+    assert analysis_calls(checkout) == [
+        "section-path subgroups", "validate data/synthetic", "quarto-path",
+        "sections subgroups --data-dir data/synthetic --out _build/sections"]
