@@ -16,9 +16,14 @@ ENV_DIR  := $(ENV_HOME)/$(notdir $(CURDIR))-$(firstword $(shell printf '%s' '$(C
 
 $(STAMP): pyproject.toml
 	@if [ -L $(VENV) ] && [ ! -e $(VENV) ]; then rm $(VENV); fi
-	@if [ ! -e $(VENV) ]; then \
+	@if [ -e $(VENV) ]; then :; \
+	elif mkdir -p "$(ENV_DIR)" 2>/dev/null; then \
 		echo "setup: the environment in $(ENV_DIR) (linked as $(VENV))" && \
-		mkdir -p "$(ENV_DIR)" && $(PYTHON) -m venv "$(ENV_DIR)" && ln -s "$(ENV_DIR)" $(VENV); \
+		$(PYTHON) -m venv "$(ENV_DIR)" && ln -s "$(ENV_DIR)" $(VENV); \
+	else \
+		echo "setup: cannot create $(ENV_DIR) (set ENV_HOME to a writable folder);" \
+			"the environment goes into $(VENV) inside the checkout" && \
+		$(PYTHON) -m venv $(VENV); \
 	fi
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
 	touch $(STAMP)

@@ -55,17 +55,17 @@ def checkout(tmp_path: Path) -> Path:
     return root
 
 
-def run_make(checkout: Path, *goals: str) -> subprocess.CompletedProcess[str]:
+def run_make(checkout: Path, *goals: str, env_home: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run make in the scratch checkout with the stand-in Python."""
     return subprocess.run(
         ["make", "--no-print-directory", *goals, f"PYTHON={checkout.parent / 'python3'}",
-         f"ENV_HOME={checkout.parent / 'envs'}"],
+         f"ENV_HOME={env_home or checkout.parent / 'envs'}"],
         cwd=checkout, capture_output=True, text=True, timeout=60)
 
 
-def make(checkout: Path, *goals: str) -> str:
+def make(checkout: Path, *goals: str, env_home: Path | None = None) -> str:
     """Run make, which must succeed; return what it printed."""
-    done = run_make(checkout, *goals)
+    done = run_make(checkout, *goals, env_home=env_home)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout + done.stderr
 
@@ -111,6 +111,16 @@ def test_setup_remakes_an_environment_whose_folder_was_removed(checkout):
     printed = make(checkout, "setup")
     assert "setup: the environment in" in printed
     assert (checkout / ".venv").resolve() == target and (target / ".installed-stamp").is_file()
+
+
+def test_an_unwritable_env_home_falls_back_to_a_folder_in_the_checkout(checkout, tmp_path):
+    """A HOME that cannot be written (some CI runners) must not stop the set-up."""
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("", encoding="utf-8")
+    printed = make(checkout, "setup", env_home=not_a_folder / "envs")
+    assert "setup: cannot create" in printed and "goes into .venv inside the checkout" in printed
+    inside = checkout / ".venv"
+    assert inside.is_dir() and not inside.is_symlink() and (inside / ".installed-stamp").is_file()
 
 
 def test_clean_env_removes_the_environment_and_its_link(checkout):
