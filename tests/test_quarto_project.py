@@ -545,6 +545,28 @@ def test_quarto_version_comes_from_the_render_environment():
 
 def test_git_commit_is_unknown_outside_a_checkout(tmp_path: Path):
     assert project_record.git_commit(tmp_path) == "unknown"
+    assert project_record.git_version(tmp_path) == "unknown"
+
+
+def test_version_and_commit_name_the_checkout_and_its_uncommitted_changes(tmp_path: Path):
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t",
+                               *args], check=True, capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q")
+    (tmp_path / "notes.txt").write_text("one\n", encoding="utf-8")
+    git("add", "notes.txt")
+    git("commit", "-q", "-m", "first")
+    head = git("rev-parse", "HEAD")
+    assert project_record.git_commit(tmp_path) == head
+    assert head.startswith(project_record.git_version(tmp_path))
+    git("tag", "v1.0")
+    assert project_record.git_version(tmp_path) == "v1.0"
+    (tmp_path / "notes.txt").write_text("two\n", encoding="utf-8")
+    assert project_record.git_commit(tmp_path) == f"{head} (with uncommitted changes)"
+    assert project_record.git_version(tmp_path) == "v1.0-dirty"
 
 
 def test_the_document_has_an_author_who_is_not_the_study_team(monkeypatch, study):

@@ -21,53 +21,40 @@ UNKNOWN_COMMIT = "unknown"
 
 
 # ------------------------------------------------------------------------------------- git
-def git_version(root: str | Path = PROJECT_ROOT) -> str:
-    """`git describe --tags --always --dirty`: the report's version ("unknown" outside git)."""
+def _git(root: str | Path, *args: str, timeout: float = 30) -> str | None:
+    """What a read-only git command prints in `root` (stripped; no index refresh), or None
+    without git, outside a checkout or when it fails."""
     git = shutil.which("git")
     if git is None:
-        return "unknown"
+        return None
     try:
-        described = subprocess.run([git, "--no-optional-locks", "-C", str(root), "describe", "--tags",
-                                    "--always", "--dirty"], capture_output=True, text=True, timeout=30)
+        done = subprocess.run([git, "--no-optional-locks", "-C", str(root), *args],
+                              capture_output=True, text=True, timeout=timeout)
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return described.stdout.strip() if described.returncode == 0 and described.stdout.strip() else "unknown"
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def git_version(root: str | Path = PROJECT_ROOT) -> str:
+    """`git describe --tags --always --dirty`: the report's version ("unknown" outside git)."""
+    return _git(root, "describe", "--tags", "--always", "--dirty") or "unknown"
 
 
 def git_repository(root: str | Path = PROJECT_ROOT) -> str | None:
     """The address of the checkout's `origin` remote, any user name or password removed; None
     without git, outside a checkout or without an `origin`."""
-    git = shutil.which("git")
-    if git is None:
-        return None
-    try:
-        remote = subprocess.run([git, "-C", str(root), "remote", "get-url", "origin"],
-                                capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    address = remote.stdout.strip()
-    if remote.returncode != 0 or not address:
-        return None
-    return re.sub(r"^(\w+://)[^/@]*@", r"\1", address)
+    address = _git(root, "remote", "get-url", "origin")
+    return re.sub(r"^(\w+://)[^/@]*@", r"\1", address) if address else None
 
 
 def git_commit(root: str | Path = PROJECT_ROOT) -> str:
     """The checked-out commit (`git rev-parse HEAD`), noting uncommitted changes; "unknown"
-    outside a git checkout or without git. Read-only: no index refresh (--no-optional-locks)."""
-    git = shutil.which("git")
-    if git is None:
+    outside a git checkout or without git."""
+    commit = _git(root, "rev-parse", "HEAD")
+    if not commit:
         return UNKNOWN_COMMIT
-    try:
-        head = subprocess.run([git, "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                              text=True, timeout=30)
-        if head.returncode != 0 or not head.stdout.strip():
-            return UNKNOWN_COMMIT
-        commit = head.stdout.strip()
-        status = subprocess.run([git, "--no-optional-locks", "-C", str(root), "status", "--porcelain",
-                                 "--untracked-files=no"], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.SubprocessError):
-        return UNKNOWN_COMMIT
-    return f"{commit} (with uncommitted changes)" if status.stdout.strip() else commit
+    changed = _git(root, "status", "--porcelain", "--untracked-files=no", timeout=60)
+    return f"{commit} (with uncommitted changes)" if changed else commit
 
 
 # --------------------------------------------------------------------------------- authors
@@ -78,6 +65,12 @@ def book_authors(config: str | Path = PROJECT_ROOT / "_quarto.yml") -> list[dict
     return [a if isinstance(a, dict) else {"name": a} for a in study.get("authors", [])]
 
 
+def _author_name(author: Mapping[str, Any]) -> str:
+    """An author's name as written (Quarto's author schema allows `name: {literal: ...}`)."""
+    name = author["name"]
+    return name if isinstance(name, str) else name.get("literal", "")
+
+
 def _initials(name: str) -> str:
     """'Chunxiao Sun' -> 'Sun C' (Vancouver: surname, then initials without stops)."""
     parts = name.split()
@@ -86,8 +79,7 @@ def _initials(name: str) -> str:
 
 def study_credit(config: str | Path = PROJECT_ROOT / "_quarto.yml") -> str:
     """'Sun C, Hua Y, Jin N, et al.': the original study's first three authors (Vancouver)."""
-    names = [a["name"] if isinstance(a["name"], str) else a["name"].get("literal", "")
-             for a in book_authors(config)]
+    names = [_author_name(a) for a in book_authors(config)]
     shown = ", ".join(_initials(n) for n in names[:3])
     return shown + (", *et al.*" if len(names) > 3 else "")
 
@@ -109,8 +101,7 @@ def authors_markdown(config: str | Path = PROJECT_ROOT / "_quarto.yml") -> str:
         for affiliation in author.get("affiliations", []) or []:
             text = _affiliation_text(affiliation)
             marks.append(str(numbers.setdefault(text, len(numbers) + 1)))
-        name = author["name"] if isinstance(author["name"], str) else author["name"].get("literal", "")
-        names.append(name + (f"^{','.join(marks)}^" if marks else ""))
+        names.append(_author_name(author) + (f"^{','.join(marks)}^" if marks else ""))
     lines = [", ".join(names), ""]
     lines += [f"^{number}^ {text}\\" for text, number in numbers.items()]
     if numbers:
